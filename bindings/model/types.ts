@@ -1,0 +1,132 @@
+/**
+ * The portfolio file (CLI input; `engine.margin(file)` takes the same object) and the report,
+ * exactly as ../SPEC.md "The portfolio file" and "The report" define them.
+ * Input types are what a caller may write; everything is checked by `normalize()` (validate.ts).
+ */
+
+export type CoinPolicy = "capped" | "full" | "none";
+export type FillSet = "none" | "bids" | "asks";
+export type AccountStatus = "ok" | "restricted" | "liquidation";
+
+/** One grid row: signed shock factors, `spot: -0.15` is S * 0.85; `weight` is the fraction of the loss counted. */
+export interface GridRowInput {
+  spot: number;
+  vol: number;
+  weight?: number;
+}
+
+export interface PairParamsInput {
+  /** spot shock factor, default 0.15 */
+  ssf?: number;
+  /** vol shock factor, default 0.40 */
+  vsf?: number;
+}
+
+export interface ParamsInput {
+  /** preset name (`powertrade9`, `span16`) or explicit rows */
+  grid?: string | { rows: GridRowInput[] };
+  pairs?: Record<string, PairParamsInput>;
+  /** USD discount rate r, continuously compounded, default 0 */
+  usdRate?: number;
+  /** maintenance margin = initial margin * mmFraction, default 0.5 */
+  mmFraction?: number;
+  coinPolicy?: CoinPolicy;
+  /** correlation matrix over pairs (in `market` key order), null = plain sum */
+  pairCorrelation?: number[][] | null;
+}
+
+export interface InstrumentObject {
+  kind: "spot" | "perpetual" | "future" | "option";
+  pair: string;
+  /** options: call or put */
+  right?: "call" | "put";
+  /** options: strike in USD */
+  strike?: number;
+  /** futures and options: ISO-8601 UTC timestamp */
+  expiry?: string;
+  /** coins per contract, default 1 */
+  multiplier?: number;
+}
+
+/** A Deribit-style name (`BTC-PERPETUAL`, `BTC-27DEC26`, `BTC-27DEC26-30000-C`) or an object. */
+export type InstrumentInput = string | InstrumentObject;
+
+export interface FutureMarkInput {
+  expiry: string;
+  mark: number;
+}
+
+export interface NodeSurfaceInput {
+  tenors: number[];
+  logMoneyness: number[];
+  vols: number[][];
+}
+export interface FlatSurfaceInput {
+  atmVol: number;
+}
+export interface MarkSurfaceInput {
+  options: { instrument: InstrumentInput; mark: number }[];
+}
+export type SurfaceInput = NodeSurfaceInput | FlatSurfaceInput | MarkSurfaceInput;
+
+export interface PairMarketInput {
+  spot: number;
+  futures?: FutureMarkInput[];
+  surface?: SurfaceInput;
+}
+
+export interface PositionInput {
+  instrument: InstrumentInput;
+  /** signed contracts */
+  qty: number;
+  /** futures and perpetuals: entry price for unrealised PnL, default the mark */
+  entryPrice?: number;
+}
+
+export interface OrderInput {
+  instrument: InstrumentInput;
+  side: "buy" | "sell";
+  /** contracts, > 0 */
+  qty: number;
+  /** limit price, > 0 */
+  price: number;
+}
+
+export interface AccountInput {
+  id: string;
+  /** `USD` (also `USDC`, `USDT` at 1.0) and coin balances keyed by pair */
+  balances?: Record<string, number>;
+  positions?: PositionInput[];
+  orders?: OrderInput[];
+}
+
+export interface PortfolioFile {
+  asOf: string;
+  params?: ParamsInput;
+  market: Record<string, PairMarketInput>;
+  accounts: AccountInput[];
+}
+
+export interface PairReport {
+  /** max(0, max_s weight_s * (PV_0 - PV_s)) for the fill set that sets it, USD */
+  requirement: number;
+  /** 1-based grid row of the largest weighted loss */
+  worstScenario: number;
+  fillSet: FillSet;
+  /** the pair's PV in each grid scenario, grid order, USD */
+  scenarioPV: number[];
+}
+
+export interface AccountReport {
+  id: string;
+  equity: number;
+  initialMargin: number;
+  maintenanceMargin: number;
+  available: number;
+  status: AccountStatus;
+  pairs: Record<string, PairReport>;
+}
+
+export interface Report {
+  accounts: AccountReport[];
+}
