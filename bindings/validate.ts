@@ -1,0 +1,603 @@
+/**
+ * Input validation and normalization: the portfolio file (model/types.ts) in, the Book
+ * (model/book.ts) out. Every field is checked before any computation; the first problem throws
+ * `MarginError(code, path, detail)` with the field's path (`accounts[0].positions[2].qty`).
+ *
+ * Checks run in this order: the file's top level, `asOf`, `market` (pair by pair), `params`,
+ * `accounts` (account by account, each field in the order the types declare it).
+ * `normalizeMarket` and `normalizeAccount` are separate so that one bad account can be caught
+ * on its own.
+ */
+import { ErrorCode, MarginError, type ErrorCodeValue } from "./errors.js";
+import type {
+  Book,
+  BookAccount,
+  BookFuture,
+  BookGridRow,
+  BookOrder,
+  BookPair,
+  BookParams,
+  BookPosition,
+  BookSurface,
+  InstrumentKind,
+  ResolvedInstrument,
+} from "./model/book.js";
+import { parseIsoTimestamp, tenorYears } from "./model/dates.js";
+import {
+  INSTRUMENT_KINDS,
+  PAIR_NAME,
+  USD_CODES,
+  parseInstrumentName,
+  resolveInstrument,
+  type InstrumentSpec,
+} from "./model/instrument.js";
+import type { CoinPolicy } from "./model/types.js";
+
+// ---------------------------------------------------------------------------------------------
+// Paths and field checkers
+
+type Obj = Record<string, unknown>;
+
+/** `at("accounts", 0)` -> `accounts[0]`; `at("market", "BTC")` -> `market.BTC`; odd keys are quoted. */
+export function at(path: string, key: string | number): string {
+  if (typeof key === "number") return `${path}[${key}]`;
+  if (!/^[A-Za-z0-9_$]+$/.test(key)) return `${path}[${JSON.stringify(key)}]`;
+  return path ? `${path}.${key}` : key;
+}
+
+function fail(code: ErrorCodeValue, path: string, detail: string): never {
+  throw new MarginError(code, path, detail);
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined || typeof value === "number") return String(value);
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") {
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  }
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+function present(value: unknown, path: string, expected: string): void {
+  if (value === undefined) fail(ErrorCode.MISSING, path, `is missing (must be ${expected})`);
+}
+
+function isRecord(value: unknown): value is Obj {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function record(value: unknown, path: string): Obj {
+  present(value, path, "an object");
+  if (!isRecord(value)) fail(ErrorCode.TYPE, path, `must be an object, got ${describe(value)}`);
+  return value;
+}
+
+function list(value: unknown, path: string): unknown[] {
+  present(value, path, "an array");
+  if (!Array.isArray(value)) fail(ErrorCode.TYPE, path, `must be an array, got ${describe(value)}`);
+  return value;
+}
+
+function text(value: unknown, path: string): string {
+  present(value, path, "a string");
+  if (typeof value !== "string") fail(ErrorCode.TYPE, path, `must be a string, got ${describe(value)}`);
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, path: string, options: readonly T[], what: string): T {
+  const s = text(value, path);
+  if (!(options as readonly string[]).includes(s)) {
+    fail(ErrorCode.UNKNOWN, path, `unknown ${what} ${JSON.stringify(s)}; expected one of ${options.join(", ")}`);
+  }
+  return s as T;
+}
+
+/** Rejects the first key of `o` not in `allowed`, so typos never fall back to defaults silently. */
+function knownKeys(o: Obj, path: string, allowed: readonly string[]): void {
+  const unknown = Object.keys(o).find((key) => !allowed.includes(key));
+  if (unknown !== undefined) {
+    fail(ErrorCode.UNKNOWN, at(path, unknown), `unknown field; expected one of ${allowed.join(", ")}`);
+  }
+}
+
+interface Bounds {
+  gt?: number;
+  ge?: number;
+  lt?: number;
+  le?: number;
+  nonZero?: boolean;
+}
+
+function inBounds(x: number, b: Bounds): boolean {
+  return (
+    (b.gt === undefined || x > b.gt) &&
+    (b.ge === undefined || x >= b.ge) &&
+    (b.lt === undefined || x < b.lt) &&
+    (b.le === undefined || x <= b.le) &&
+    (!b.nonZero || x !== 0)
+  );
+}
+
+/** `> 0`, `>= 0`, `in [0, 1)`, `non-zero` */
+function boundsText(b: Bounds): string {
+  const low = b.gt !== undefined ? `(${b.gt}` : b.ge !== undefined ? `[${b.ge}` : "";
+  const high = b.lt !== undefined ? `${b.lt})` : b.le !== undefined ? `${b.le}]` : "";
+  if (low && high) return `in ${low}, ${high}`;
+  if (b.gt !== undefined) return `> ${b.gt}`;
+  if (b.ge !== undefined) return `>= ${b.ge}`;
+  if (b.lt !== undefined) return `< ${b.lt}`;
+  if (b.le !== undefined) return `<= ${b.le}`;
+  return "non-zero";
+}
+
+function num(value: unknown, path: string, bounds: Bounds = {}): number {
+  present(value, path, "a finite number");
+  if (typeof value !== "number") fail(ErrorCode.TYPE, path, `must be a finite number, got ${describe(value)}`);
+  if (!Number.isFinite(value)) fail(ErrorCode.NOT_FINITE, path, `must be a finite number, got ${value}`);
+  if (!inBounds(value, bounds)) fail(ErrorCode.RANGE, path, `must be ${boundsText(bounds)}, got ${value}`);
+  return value;
+}
+
+function numbers(items: unknown[], path: string, bounds: Bounds = {}): number[] {
+  return items.map((item, i) => num(item, at(path, i), bounds));
+}
+
+function sized<T>(items: T[], path: string, length: number, unit: string): T[] {
+  if (items.length !== length) fail(ErrorCode.SHAPE, path, `must have ${length} ${unit}, got ${items.length}`);
+  return items;
+}
+
+/** `read(value)` when the field is given, `fallback` when it is absent (undefined). */
+function optional<T, F>(value: unknown, read: (value: unknown) => T, fallback: F): T | F {
+  return value === undefined ? fallback : read(value);
+}
+
+function timestamp(value: unknown, path: string): number {
+  present(value, path, "an ISO-8601 timestamp such as 2026-11-21T08:00:00Z");
+  return parseIsoTimestamp(text(value, path), path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Market
+
+export interface Market {
+  asOfMs: number;
+  params: BookParams;
+  /** in `market` key order */
+  pairs: BookPair[];
+  /** pair name -> index into `pairs` */
+  pairIndex: ReadonlyMap<string, number>;
+  /** the file's `accounts`, checked to be an array; each entry still unchecked (see normalizeAccount) */
+  rawAccounts: readonly unknown[];
+}
+
+const FILE_KEYS = ["asOf", "params", "market", "accounts"];
+const PAIR_MARKET_KEYS = ["spot", "futures", "surface"];
+const FUTURE_MARK_KEYS = ["expiry", "mark"];
+const SURFACE_KEYS = ["tenors", "logMoneyness", "vols", "atmVol", "options"];
+const NODE_SURFACE_KEYS = ["tenors", "logMoneyness", "vols"];
+
+type PairMarket = Pick<BookPair, "name" | "spot" | "futures" | "surface">;
+
+/** Checks everything in the file but the contents of `accounts`. */
+export function normalizeMarket(file: unknown): Market {
+  if (!isRecord(file)) fail(ErrorCode.TYPE, "", `the portfolio file must be a JSON object, got ${describe(file)}`);
+  knownKeys(file, "", FILE_KEYS);
+  const asOfMs = timestamp(file.asOf, "asOf");
+
+  const market = record(file.market, "market");
+  const names = Object.keys(market);
+  if (names.length === 0) fail(ErrorCode.MISSING, "market", "must name at least one pair");
+  const pairMarkets = names.map((name) => readPairMarket(market[name], name, asOfMs));
+
+  const { params, grid, shocks } = readParams(file.params, names);
+  const pairs = pairMarkets.map((pm, i) => ({
+    ...pm,
+    ...shocks[i],
+    grid: pairGrid(grid, shocks[i].ssf, shocks[i].vsf),
+  }));
+  const rawAccounts = list(file.accounts, "accounts");
+  return { asOfMs, params, pairs, pairIndex: new Map(names.map((name, i) => [name, i])), rawAccounts };
+}
+
+function readPairMarket(raw: unknown, name: string, asOfMs: number): PairMarket {
+  const path = at("market", name);
+  if (!PAIR_NAME.test(name)) {
+    fail(ErrorCode.PARSE, path, `pair name ${JSON.stringify(name)} must be 2 to 10 upper-case letters or digits`);
+  }
+  if (USD_CODES.includes(name)) {
+    const usd = USD_CODES.join(", ");
+    fail(ErrorCode.RANGE, path, `${name} is the quote currency (balances in ${usd} count as USD), not a pair`);
+  }
+  const o = record(raw, path);
+  knownKeys(o, path, PAIR_MARKET_KEYS);
+  return {
+    name,
+    spot: num(o.spot, at(path, "spot"), { gt: 0 }),
+    futures: optional(o.futures, (v) => readFutureMarks(v, at(path, "futures"), asOfMs), []),
+    surface: optional(o.surface, (v) => readSurface(v, at(path, "surface")), null),
+  };
+}
+
+/** Sorted ascending by tenor; every expiry after asOf and unique. */
+function readFutureMarks(raw: unknown, path: string, asOfMs: number): BookFuture[] {
+  const firstIndexOf = new Map<number, number>();
+  const marks = list(raw, path).map((item, j): BookFuture => {
+    const p = at(path, j);
+    const o = record(item, p);
+    knownKeys(o, p, FUTURE_MARK_KEYS);
+    const expiryPath = at(p, "expiry");
+    const expiryMs = timestamp(o.expiry, expiryPath);
+    const tenor = tenorYears(expiryMs, asOfMs);
+    if (tenor <= 0) fail(ErrorCode.RANGE, expiryPath, "must be after asOf (a future mark needs time to expiry)");
+    const first = firstIndexOf.get(expiryMs);
+    if (first !== undefined) fail(ErrorCode.ORDER, expiryPath, `duplicate expiry; ${at(path, first)} has the same`);
+    firstIndexOf.set(expiryMs, j);
+    return { expiryMs, tenorYears: tenor, mark: num(o.mark, at(p, "mark"), { gt: 0 }) };
+  });
+  return marks.sort((a, b) => a.tenorYears - b.tenorYears);
+}
+
+function readSurface(raw: unknown, path: string): BookSurface {
+  const o = record(raw, path);
+  knownKeys(o, path, SURFACE_KEYS);
+  if (o.options !== undefined) {
+    fail(
+      ErrorCode.TYPE,
+      at(path, "options"),
+      "surface from option marks is not supported yet; give {tenors, logMoneyness, vols} or {atmVol}",
+    );
+  }
+  if (o.atmVol !== undefined) {
+    const extra = NODE_SURFACE_KEYS.find((key) => o[key] !== undefined);
+    if (extra) {
+      fail(ErrorCode.TYPE, at(path, extra), "does not go with atmVol; give {tenors, logMoneyness, vols} or {atmVol}");
+    }
+    const vol = num(o.atmVol, at(path, "atmVol"), { ge: 0 });
+    return { tenors: [1], logMoneyness: [0], vols: [[vol]] };
+  }
+  const tenors = ascending(o.tenors, at(path, "tenors"), { gt: 0 });
+  const logMoneyness = ascending(o.logMoneyness, at(path, "logMoneyness"));
+  const volsPath = at(path, "vols");
+  const rows = sized(list(o.vols, volsPath), volsPath, tenors.length, "rows (one per tenor)");
+  const vols = rows.map((row, i) => {
+    const rowPath = at(volsPath, i);
+    const cells = sized(list(row, rowPath), rowPath, logMoneyness.length, "vols (one per logMoneyness node)");
+    return numbers(cells, rowPath, { ge: 0 });
+  });
+  return { tenors, logMoneyness, vols };
+}
+
+/** A non-empty, strictly ascending list of numbers. */
+function ascending(raw: unknown, path: string, bounds: Bounds = {}): number[] {
+  const values = numbers(list(raw, path), path, bounds);
+  if (values.length === 0) fail(ErrorCode.SHAPE, path, "must have at least one node");
+  const j = values.findIndex((x, i) => i > 0 && !(x > values[i - 1]));
+  if (j > 0) {
+    fail(ErrorCode.ORDER, path, `must be strictly ascending; element ${j} (${values[j]}) follows ${values[j - 1]}`);
+  }
+  return values;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Params and grids
+
+const PARAM_KEYS = ["grid", "pairs", "usdRate", "mmFraction", "coinPolicy", "pairCorrelation"];
+const PAIR_PARAM_KEYS = ["ssf", "vsf"];
+const GRID_KEYS = ["rows"];
+const GRID_ROW_KEYS = ["spot", "vol", "weight"];
+const COIN_POLICIES: readonly CoinPolicy[] = ["capped", "full", "none"];
+const MAX_GRID_ROWS = 64;
+
+export const DEFAULTS = {
+  grid: "powertrade9",
+  ssf: 0.15,
+  vsf: 0.4,
+  usdRate: 0,
+  mmFraction: 0.5,
+  coinPolicy: "capped" as CoinPolicy,
+} as const;
+
+interface GridRowSpec {
+  spot: number;
+  vol: number;
+  weight: number;
+}
+
+/** Rows of a preset are in units of the pair's SSF (spot) and VSF (vol); custom rows are absolute. */
+interface GridSpec {
+  name: string;
+  inShockUnits: boolean;
+  rows: readonly GridRowSpec[];
+}
+
+const row = (spot: number, vol: number, weight = 1): GridRowSpec => ({ spot, vol, weight });
+
+/** SPEC "Scenario margin": the nine scenarios, in order. */
+const POWERTRADE9 = [
+  row(0, 0), row(0, 1), row(0, -1),
+  row(1, 0), row(1, 1), row(1, -1),
+  row(-1, 0), row(-1, 1), row(-1, -1),
+];
+
+/** CME SPAN's order: scan points with vol up then down, then the two extreme moves at 35%. */
+const SPAN16 = [
+  row(0, 1), row(0, -1),
+  row(1 / 3, 1), row(1 / 3, -1), row(-1 / 3, 1), row(-1 / 3, -1),
+  row(2 / 3, 1), row(2 / 3, -1), row(-2 / 3, 1), row(-2 / 3, -1),
+  row(1, 1), row(1, -1), row(-1, 1), row(-1, -1),
+  row(2, 0, 0.35), row(-2, 0, 0.35),
+];
+
+const PRESETS = new Map<string, readonly GridRowSpec[]>([
+  ["powertrade9", POWERTRADE9],
+  ["span16", SPAN16],
+]);
+
+interface ParamsRead {
+  params: BookParams;
+  grid: GridSpec;
+  /** per pair, in `market` key order */
+  shocks: { ssf: number; vsf: number }[];
+}
+
+function readParams(raw: unknown, pairNames: string[]): ParamsRead {
+  const path = "params";
+  const o = optional(raw, (v) => record(v, path), {} as Obj);
+  knownKeys(o, path, PARAM_KEYS);
+  const grid = optional(o.grid, (v) => readGrid(v, at(path, "grid")), presetGrid(DEFAULTS.grid));
+  const shocks = readPairShocks(o.pairs, at(path, "pairs"), pairNames);
+  const params: BookParams = {
+    gridName: grid.name,
+    usdRate: optional(o.usdRate, (v) => num(v, at(path, "usdRate")), DEFAULTS.usdRate),
+    mmFraction: optional(o.mmFraction, (v) => num(v, at(path, "mmFraction"), { gt: 0, le: 1 }), DEFAULTS.mmFraction),
+    coinPolicy: optional(
+      o.coinPolicy,
+      (v) => oneOf(v, at(path, "coinPolicy"), COIN_POLICIES, "coin policy"),
+      DEFAULTS.coinPolicy,
+    ),
+    pairCorrelation:
+      o.pairCorrelation === null || o.pairCorrelation === undefined
+        ? null
+        : readCorrelation(o.pairCorrelation, at(path, "pairCorrelation"), pairNames.length),
+  };
+  return { params, grid, shocks };
+}
+
+function presetGrid(name: string): GridSpec {
+  return { name, inShockUnits: true, rows: PRESETS.get(name)! };
+}
+
+function readGrid(raw: unknown, path: string): GridSpec {
+  if (typeof raw === "string") return presetGrid(oneOf(raw, path, [...PRESETS.keys()], "grid preset"));
+  if (!isRecord(raw)) {
+    const presets = [...PRESETS.keys()].join(", ");
+    fail(ErrorCode.TYPE, path, `must be a preset name (${presets}) or {rows: [...]}, got ${describe(raw)}`);
+  }
+  knownKeys(raw, path, GRID_KEYS);
+  const rowsPath = at(path, "rows");
+  const rows = list(raw.rows, rowsPath);
+  if (rows.length < 1 || rows.length > MAX_GRID_ROWS) {
+    fail(ErrorCode.SHAPE, rowsPath, `must have 1 to ${MAX_GRID_ROWS} rows, got ${rows.length}`);
+  }
+  return { name: "custom", inShockUnits: false, rows: rows.map((r, i) => readGridRow(r, at(rowsPath, i))) };
+}
+
+function readGridRow(raw: unknown, path: string): GridRowSpec {
+  const o = record(raw, path);
+  knownKeys(o, path, GRID_ROW_KEYS);
+  return {
+    spot: num(o.spot, at(path, "spot"), { gt: -1 }),
+    vol: num(o.vol, at(path, "vol")),
+    weight: optional(o.weight, (v) => num(v, at(path, "weight"), { ge: 0, le: 1 }), 1),
+  };
+}
+
+/** The grid's rows for one pair; `+ 0` turns a -0 product (shock factor 0) into 0. */
+function pairGrid(grid: GridSpec, ssf: number, vsf: number): BookGridRow[] {
+  return grid.rows.map((r) =>
+    grid.inShockUnits
+      ? { spotShock: r.spot * ssf + 0, volShock: r.vol * vsf + 0, weight: r.weight }
+      : { spotShock: r.spot, volShock: r.vol, weight: r.weight },
+  );
+}
+
+function readPairShocks(raw: unknown, path: string, pairNames: string[]): { ssf: number; vsf: number }[] {
+  const overrides = optional(raw, (v) => record(v, path), {} as Obj);
+  const stray = Object.keys(overrides).find((key) => !pairNames.includes(key));
+  if (stray !== undefined) fail(ErrorCode.UNKNOWN, at(path, stray), unknownPair(stray, pairNames));
+  return pairNames.map((name) => {
+    if (overrides[name] === undefined) return { ssf: DEFAULTS.ssf, vsf: DEFAULTS.vsf };
+    const p = at(path, name);
+    const o = record(overrides[name], p);
+    knownKeys(o, p, PAIR_PARAM_KEYS);
+    return {
+      ssf: optional(o.ssf, (v) => num(v, at(p, "ssf"), { ge: 0, lt: 1 }), DEFAULTS.ssf),
+      vsf: optional(o.vsf, (v) => num(v, at(p, "vsf"), { ge: 0 }), DEFAULTS.vsf),
+    };
+  });
+}
+
+/** Square over the pairs, entries in [-1, 1], unit diagonal, symmetric (PSD is not checked). */
+function readCorrelation(raw: unknown, path: string, n: number): number[][] {
+  const matrix = sized(list(raw, path), path, n, "rows (one per pair in market)").map((r, i) => {
+    const rowPath = at(path, i);
+    return numbers(sized(list(r, rowPath), rowPath, n, "entries (one per pair in market)"), rowPath, { ge: -1, le: 1 });
+  });
+  matrix.forEach((r, i) =>
+    r.forEach((x, j) => {
+      const cell = at(at(path, i), j);
+      if (i === j && x !== 1) fail(ErrorCode.RANGE, cell, `must be 1 (diagonal), got ${x}`);
+      if (j < i && x !== matrix[j][i]) {
+        fail(ErrorCode.RANGE, cell, `must equal ${at(at(path, j), i)} = ${matrix[j][i]} (symmetric), got ${x}`);
+      }
+    }),
+  );
+  return matrix;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+const ACCOUNT_KEYS = ["id", "balances", "positions", "orders"];
+const POSITION_KEYS = ["instrument", "qty", "entryPrice"];
+const ORDER_KEYS = ["instrument", "side", "qty", "price"];
+const INSTRUMENT_KEYS = ["kind", "pair", "right", "strike", "expiry", "multiplier"];
+const KIND_KEYS: Record<InstrumentKind, readonly string[]> = {
+  spot: ["kind", "pair", "multiplier"],
+  perpetual: ["kind", "pair", "multiplier"],
+  future: ["kind", "pair", "expiry", "multiplier"],
+  option: INSTRUMENT_KEYS,
+};
+const SIDES = ["buy", "sell"] as const;
+const RIGHTS = ["call", "put"] as const;
+
+function unknownPair(name: string, pairNames: readonly string[]): string {
+  const hint = pairNames.includes(name.toUpperCase()) ? `; pair names are upper case: ${name.toUpperCase()}` : "";
+  return `unknown pair ${name} (not in market${hint})`;
+}
+
+function pairOf(name: string, path: string, market: Market): number {
+  const index = market.pairIndex.get(name);
+  if (index === undefined) fail(ErrorCode.UNKNOWN, path, unknownPair(name, [...market.pairIndex.keys()]));
+  return index;
+}
+
+/** One account, checked against an already normalized market; independent of every other account. */
+export function normalizeAccount(raw: unknown, index: number, market: Market): BookAccount {
+  const path = at("accounts", index);
+  const o = record(raw, path);
+  knownKeys(o, path, ACCOUNT_KEYS);
+  const idPath = at(path, "id");
+  const id = text(o.id, idPath);
+  if (id === "") fail(ErrorCode.RANGE, idPath, "must be a non-empty string");
+  const { usd, coins } = readBalances(o.balances, at(path, "balances"), market);
+  const positionsPath = at(path, "positions");
+  const ordersPath = at(path, "orders");
+  const positions = optional(
+    o.positions,
+    (v) => list(v, positionsPath).map((p, i) => readPosition(p, at(positionsPath, i), market)),
+    [],
+  );
+  const orders = optional(
+    o.orders,
+    (v) => list(v, ordersPath).map((r, i) => readOrder(r, at(ordersPath, i), market)),
+    [],
+  );
+  return { id, usd, coins, positions, orders, path };
+}
+
+/** Every account in file order; account ids must be unique. */
+export function normalizeAccounts(market: Market): BookAccount[] {
+  const firstIndexOf = new Map<string, number>();
+  return market.rawAccounts.map((raw, i) => {
+    const account = normalizeAccount(raw, i, market);
+    const first = firstIndexOf.get(account.id);
+    if (first !== undefined) {
+      const detail = `duplicate account id ${JSON.stringify(account.id)}; accounts[${first}] has it too`;
+      fail(ErrorCode.ORDER, at(account.path, "id"), detail);
+    }
+    firstIndexOf.set(account.id, i);
+    return account;
+  });
+}
+
+export function normalize(file: unknown): Book {
+  const market = normalizeMarket(file);
+  const accounts = normalizeAccounts(market);
+  return { asOfMs: market.asOfMs, params: market.params, pairs: market.pairs, accounts };
+}
+
+function readBalances(raw: unknown, path: string, market: Market): { usd: number; coins: number[] } {
+  const balances = optional(raw, (v) => record(v, path), {} as Obj);
+  const coins = market.pairs.map(() => 0);
+  let usd = 0;
+  for (const [key, value] of Object.entries(balances)) {
+    const p = at(path, key);
+    if (USD_CODES.includes(key)) {
+      usd += num(value, p);
+    } else {
+      const pairIndex = pairOf(key, p, market);
+      coins[pairIndex] += num(value, p);
+    }
+  }
+  return { usd, coins };
+}
+
+function readPosition(raw: unknown, path: string, market: Market): BookPosition {
+  const o = record(raw, path);
+  knownKeys(o, path, POSITION_KEYS);
+  const instrument = readInstrument(o.instrument, at(path, "instrument"), market);
+  const qty = num(o.qty, at(path, "qty"), { nonZero: true });
+  const entryPath = at(path, "entryPrice");
+  const entryPrice = optional(
+    o.entryPrice,
+    (v) => {
+      if (instrument.kind !== "future" && instrument.kind !== "perpetual") {
+        const detail = `applies to futures and perpetuals only, not to ${instrument.kind} ${instrument.name}`;
+        fail(ErrorCode.UNKNOWN, entryPath, detail);
+      }
+      return num(v, entryPath, { gt: 0 });
+    },
+    null,
+  );
+  return { instrument, qty, entryPrice, path };
+}
+
+function readOrder(raw: unknown, path: string, market: Market): BookOrder {
+  const o = record(raw, path);
+  knownKeys(o, path, ORDER_KEYS);
+  return {
+    instrument: readInstrument(o.instrument, at(path, "instrument"), market),
+    side: oneOf(o.side, at(path, "side"), SIDES, "order side"),
+    qty: num(o.qty, at(path, "qty"), { gt: 0 }),
+    price: num(o.price, at(path, "price"), { gt: 0 }),
+    path,
+  };
+}
+
+/** A name or an object, placed in the market; an option needs its pair's surface. */
+function readInstrument(raw: unknown, path: string, market: Market): ResolvedInstrument {
+  let spec: InstrumentSpec;
+  let pairIndex: number;
+  if (typeof raw === "string") {
+    spec = parseInstrumentName(raw, path);
+    pairIndex = pairOf(spec.pair, path, market);
+  } else if (isRecord(raw)) {
+    ({ spec, pairIndex } = readInstrumentObject(raw, path, market));
+  } else {
+    present(raw, path, "an instrument name or object");
+    return fail(
+      ErrorCode.TYPE,
+      path,
+      `must be an instrument name such as BTC-PERPETUAL or an object {kind, pair, ...}, got ${describe(raw)}`,
+    );
+  }
+  if (spec.kind === "option" && market.pairs[pairIndex].surface === null) {
+    const detail = `an option on ${spec.pair} needs a volatility surface, but market.${spec.pair} has none`;
+    fail(ErrorCode.MISSING, path, detail);
+  }
+  return resolveInstrument(spec, pairIndex, market.asOfMs);
+}
+
+function readInstrumentObject(o: Obj, path: string, market: Market): { spec: InstrumentSpec; pairIndex: number } {
+  knownKeys(o, path, INSTRUMENT_KEYS);
+  const kind = oneOf(o.kind, at(path, "kind"), INSTRUMENT_KINDS, "instrument kind");
+  const inapplicable = Object.keys(o).find((key) => !KIND_KEYS[kind].includes(key));
+  if (inapplicable !== undefined) fail(ErrorCode.UNKNOWN, at(path, inapplicable), `does not apply to a ${kind}`);
+  const pairPath = at(path, "pair");
+  const pair = text(o.pair, pairPath);
+  const pairIndex = pairOf(pair, pairPath, market);
+  const isOption = kind === "option";
+  const spec: InstrumentSpec = {
+    kind,
+    pair,
+    isCall: isOption && oneOf(o.right, at(path, "right"), RIGHTS, "option right") === "call",
+    strike: isOption ? num(o.strike, at(path, "strike"), { gt: 0 }) : 0,
+    expiryMs: kind === "future" || isOption ? timestamp(o.expiry, at(path, "expiry")) : NaN,
+    multiplier: optional(o.multiplier, (v) => num(v, at(path, "multiplier"), { gt: 0 }), 1),
+  };
+  return { spec, pairIndex };
+}
