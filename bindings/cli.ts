@@ -1,0 +1,98 @@
+/**
+ * The margin-kernel command.
+ *
+ *   margin-kernel margin <file.json> [--json]
+ *
+ * Prints the report as tables for people, or as JSON with --json. Exit codes: 0 success,
+ * 1 rejected input (the message names the field path), 2 usage error or unreadable file.
+ */
+import { readFile } from "node:fs/promises";
+import { createEngine } from "./engine.js";
+import { MarginError } from "./errors.js";
+import type { AccountReport, Report } from "./model/types.js";
+
+const USAGE = `usage: margin-kernel margin <file.json> [--json]
+
+  margin   margin every account of a portfolio file (see README "The portfolio file")
+  --json   print the report as JSON instead of tables`;
+
+export const EXIT_OK = 0;
+export const EXIT_BAD_INPUT = 1;
+export const EXIT_USAGE = 2;
+
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const defaultIo: Io = {
+  out: (text) => process.stdout.write(text + "\n"),
+  err: (text) => process.stderr.write(text + "\n"),
+};
+
+const usd = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** Lay out rows as a table: first column left-aligned, the others right-aligned. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]): string =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+function accountTable(account: AccountReport): string {
+  const summary = table(
+    ["account", "equity", "initial margin", "maintenance", "available", "status"],
+    [[account.id, usd.format(account.equity), usd.format(account.initialMargin),
+      usd.format(account.maintenanceMargin), usd.format(account.available), account.status]],
+  );
+  const pairs = Object.entries(account.pairs);
+  if (pairs.length === 0) return summary;
+  const rows = pairs.length ? pairs[0][1].scenarioPV.length : 0;
+  const detail = table(
+    ["pair", "requirement", "worst", "fill set", ...Array.from({ length: rows }, (_, s) => `PV s${s + 1}`)],
+    pairs.map(([name, pair]) => [
+      name, usd.format(pair.requirement), String(pair.worstScenario), pair.fillSet,
+      ...pair.scenarioPV.map((pv) => usd.format(pv)),
+    ]),
+  );
+  return `${summary}\n\n${detail}`;
+}
+
+export function formatReport(report: Report): string {
+  return report.accounts.map(accountTable).join("\n\n");
+}
+
+/** Run the command; returns the exit code. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const json = argv.includes("--json");
+  const args = argv.filter((a) => a !== "--json");
+  const unknown = args.find((a) => a.startsWith("-"));
+  if (args[0] === "--help" || args[0] === "-h" || argv.includes("--help")) {
+    io.out(USAGE);
+    return EXIT_OK;
+  }
+  if (unknown !== undefined || args[0] !== "margin" || args.length !== 2) {
+    io.err(unknown !== undefined ? `unknown option ${unknown}\n\n${USAGE}` : USAGE);
+    return EXIT_USAGE;
+  }
+  let file: unknown;
+  try {
+    file = JSON.parse(await readFile(args[1], "utf8"));
+  } catch (error) {
+    io.err(`margin-kernel: cannot read ${args[1]}: ${(error as Error).message}`);
+    return EXIT_USAGE;
+  }
+  try {
+    const engine = await createEngine();
+    const report = engine.margin(file);
+    io.out(json ? JSON.stringify(report, null, 2) : formatReport(report));
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof MarginError) {
+      io.err(`margin-kernel: ${error.message}`);
+      return EXIT_BAD_INPUT;
+    }
+    throw error;
+  }
+}

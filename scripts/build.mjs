@@ -1,0 +1,28 @@
+// Bundles the TypeScript bindings with esbuild: dist/index.js (the library, ESM, no Node
+// built-ins at load time; Node reads ../build/release.wasm relative to the module) and
+// dist/cli.js (the margin-kernel command). Declarations come from tsc (tsconfig.build.json).
+import { build } from "esbuild";
+
+const common = {
+  bundle: true,
+  format: "esm",
+  target: "es2022",
+  sourcemap: true,
+  logLevel: "warning",
+};
+
+await build({
+  ...common,
+  entryPoints: ["bindings/index.ts"],
+  outfile: "dist/index.js",
+  platform: "neutral",
+  mainFields: ["module", "main"],
+  external: ["node:*"],
+});
+
+await build({
+  ...common,
+  entryPoints: ["bindings/cli.ts"],
+  outfile: "dist/cli.js",
+  platform: "node",
+});
