@@ -48,7 +48,7 @@ function accountTable(account: AccountReport): string {
   );
   const pairs = Object.entries(account.pairs);
   if (pairs.length === 0) return summary;
-  const rows = pairs.length ? pairs[0][1].scenarioPV.length : 0;
+  const rows = pairs[0][1].scenarioPV.length;
   const detail = table(
     ["pair", "requirement", "worst", "fill set", ...Array.from({ length: rows }, (_, s) => `PV s${s + 1}`)],
     pairs.map(([name, pair]) => [
@@ -65,13 +65,13 @@ export function formatReport(report: Report): string {
 
 /** Run the command; returns the exit code. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
-  const json = argv.includes("--json");
-  const args = argv.filter((a) => a !== "--json");
-  const unknown = args.find((a) => a.startsWith("-"));
-  if (args[0] === "--help" || args[0] === "-h" || argv.includes("--help")) {
+  if (argv.includes("--help") || argv.includes("-h")) {
     io.out(USAGE);
     return EXIT_OK;
   }
+  const json = argv.includes("--json");
+  const args = argv.filter((a) => a !== "--json");
+  const unknown = args.find((a) => a.startsWith("-"));
   if (unknown !== undefined || args[0] !== "margin" || args.length !== 2) {
     io.err(unknown !== undefined ? `unknown option ${unknown}\n\n${USAGE}` : USAGE);
     return EXIT_USAGE;
