@@ -39,8 +39,8 @@ import { normCdf } from "./math";
 
 /**
  * Black-76 forward delta dV/dF per unit of the underlying: DF N(d1) for a call,
- * DF (N(d1) - 1) for a put; for zero total volatility the step DF 1[F > K] / -DF 1[F < K].
- * Spot delta is this times dF/dS = exp(b T).
+ * DF (N(d1) - 1) for a put; for zero total volatility N(d1) is the step 1[F > K]
+ * (docs/model-decisions.md). Spot delta is this times dF/dS = exp(b T).
  */
 // @ts-ignore: decorator
 @inline export function black76ForwardDelta(
@@ -53,8 +53,8 @@ import { normCdf } from "./math";
     const d1 = logForwardStrike / stdDev + 0.5 * stdDev;
     return discount * w * normCdf(w * d1);
   }
-  // w * 1[w * ln(F/K) > 0]: call in the money when F > K, put when F < K
-  return w * logForwardStrike > 0.0 ? discount * w : 0.0;
+  const step: f64 = logForwardStrike > 0.0 ? 1.0 : 0.0;
+  return discount * (w > 0.0 ? step : step - 1.0);
 }
 
 /** Intrinsic value on spot for an option at or past expiry: max(w (S - K), 0). */
