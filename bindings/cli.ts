@@ -7,7 +7,7 @@
  * 1 rejected input (the message names the field path), 2 usage error or unreadable file.
  */
 import { readFile } from "node:fs/promises";
-import { createEngine } from "./engine.js";
+import { createEngine } from "./index.js";
 import { MarginError } from "./errors.js";
 import type { AccountReport, Report } from "./model/types.js";
 

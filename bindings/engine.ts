@@ -11,11 +11,11 @@ import type { Book, BookAccount, BookPair, ResolvedInstrument } from "./model/bo
 import type { AccountReport, AccountStatus, FillSet, PairReport, Report } from "./model/types.js";
 import { normalize } from "./validate.js";
 import { ErrorCode, MarginError } from "./errors.js";
-import { Kernel, type KernelSource } from "./kernel.js";
+import { Kernel, compileKernel, type KernelSource } from "./kernel.js";
 import * as L from "./layout.js";
 
 export interface EngineOptions {
-  /** the kernel's bytes, URL or compiled module; default: build/release.wasm next to the package */
+  /** the kernel's bytes, URL, Response or compiled module; default: the release build (see index.ts, browser.ts) */
   wasm?: KernelSource;
 }
 
@@ -334,7 +334,14 @@ class MarginEngine implements Engine {
   }
 }
 
-/** Compile (once per process) and instantiate the kernel; returns an engine with its own memory. */
-export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  return new MarginEngine(await Kernel.create(options.wasm));
+/**
+ * An engine over its own kernel instance: `options.wasm` when given, else `defaultKernel()`
+ * (each entry point passes its own, compiled once per process).
+ */
+export async function createEngineWith(
+  defaultKernel: () => Promise<WebAssembly.Module>,
+  options: EngineOptions = {},
+): Promise<Engine> {
+  const module = options.wasm === undefined ? await defaultKernel() : await compileKernel(options.wasm);
+  return new MarginEngine(await Kernel.create(module));
 }

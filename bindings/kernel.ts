@@ -1,10 +1,9 @@
 /**
- * Loading the WebAssembly kernel and the pointer-level wrapper over its exports.
- *
- * The module is compiled once per process and cached (one shared promise); each engine gets its
- * own instance, and so its own linear memory. Node reads `build/release.wasm` next to this module
- * (`../build/` from both `bindings/` and `dist/`); a browser passes the bytes, a URL, a Response
- * or a compiled module in `source`. Instantiation goes through @assemblyscript/loader.
+ * Compiling and instantiating the WebAssembly kernel, and the pointer-level wrapper over its
+ * exports. Where the default kernel comes from is each entry point's business: index.ts reads
+ * `build/release.wasm` next to the package (Node) or fetches it; browser.ts inlines the bytes.
+ * Each compiles once per process (`once`); each engine gets its own instance and linear memory.
+ * Instantiation goes through @assemblyscript/loader.
  */
 import { instantiate } from "@assemblyscript/loader";
 import { ErrorCode, MarginError } from "./errors.js";
@@ -17,52 +16,32 @@ export interface KernelExports {
   normCdf(x: number): number;
 }
 
-/** Where the kernel's bytes come from; default: the release build next to this module. */
+/** The kernel's bytes, a compiled module, a fetch Response or a URL to fetch (index.ts reads file: URLs). */
 export type KernelSource = BufferSource | WebAssembly.Module | Response | URL;
 
-const DEFAULT_WASM = new URL("../build/release.wasm", import.meta.url);
-let defaultModule: Promise<WebAssembly.Module> | null = null;
-
-function isNode(): boolean {
-  return typeof process !== "undefined" && typeof process.versions?.node === "string";
-}
-
-async function readDefault(): Promise<WebAssembly.Module> {
-  if (isNode()) {
-    const { readFile } = await import("node:fs/promises");
-    return WebAssembly.compile(await readFile(DEFAULT_WASM));
+/** Compile a kernel from any source; fails fast with E_NO_WASM where WebAssembly is missing. */
+export async function compileKernel(source: KernelSource): Promise<WebAssembly.Module> {
+  if (typeof WebAssembly === "undefined") {
+    throw new MarginError(ErrorCode.NO_WASM, "", "WebAssembly is not available in this runtime");
   }
-  return WebAssembly.compileStreaming(fetch(DEFAULT_WASM));
-}
-
-async function compileSource(source: KernelSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof URL) {
-    if (isNode() && source.protocol === "file:") {
-      const { readFile } = await import("node:fs/promises");
-      return WebAssembly.compile(await readFile(source));
-    }
-    return WebAssembly.compileStreaming(fetch(source));
-  }
-  if (typeof Response !== "undefined" && source instanceof Response) {
-    return WebAssembly.compileStreaming(source);
-  }
+  if (source instanceof URL) return WebAssembly.compileStreaming(fetch(source));
+  if (typeof Response !== "undefined" && source instanceof Response) return WebAssembly.compileStreaming(source);
   return WebAssembly.compile(source as BufferSource);
 }
 
-/** Compile the kernel (cached for the default source). */
-export function compileKernel(source?: KernelSource): Promise<WebAssembly.Module> {
-  if (typeof WebAssembly === "undefined") {
-    return Promise.reject(new MarginError(ErrorCode.NO_WASM, "", "WebAssembly is not available in this runtime"));
-  }
-  if (source !== undefined) return compileSource(source);
-  if (defaultModule === null) {
-    defaultModule = readDefault();
-    defaultModule.catch(() => {
-      defaultModule = null; // let a later call retry after a failed read
-    });
-  }
-  return defaultModule;
+/** Memoize an async load: one shared promise, forgotten on failure so a later call can retry. */
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | null = null;
+  return () => {
+    if (pending === null) {
+      pending = load();
+      pending.catch(() => {
+        pending = null;
+      });
+    }
+    return pending;
+  };
 }
 
 const PAGE_BYTES = 65536;
@@ -86,8 +65,7 @@ export class Kernel {
     this.refreshViews();
   }
 
-  static async create(source?: KernelSource): Promise<Kernel> {
-    const module = await compileKernel(source);
+  static async create(module: WebAssembly.Module): Promise<Kernel> {
     const { exports } = await instantiate<Record<string, unknown>>(module, {
       env: {
         abort(_msg: number, _file: number, line: number, column: number): never {

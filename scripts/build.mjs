@@ -1,6 +1,7 @@
 // Bundles the TypeScript bindings with esbuild: dist/index.js (the library, ESM, no Node
-// built-ins at load time; Node reads ../build/release.wasm relative to the module) and
-// dist/cli.js (the margin-kernel command). Declarations come from tsc (tsconfig.build.json).
+// built-ins at load time; Node reads ../build/release.wasm relative to the module),
+// dist/browser.js (the same API with the .wasm inlined, for browsers) and dist/cli.js (the
+// margin-kernel command). Declarations come from tsc (tsconfig.build.json).
 import { build } from "esbuild";
 
 const common = {
@@ -18,6 +19,14 @@ await build({
   platform: "neutral",
   mainFields: ["module", "main"],
   external: ["node:*"],
+});
+
+await build({
+  ...common,
+  entryPoints: ["bindings/browser.ts"],
+  outfile: "dist/browser.js",
+  platform: "browser",
+  loader: { ".wasm": "binary" },
 });
 
 await build({

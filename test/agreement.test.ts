@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createEngine, type Engine } from "../bindings/engine.js";
+import { createEngine, type Engine } from "../bindings/index.js";
 import { normalize } from "../bindings/validate.js";
 import type { AccountReport, Report } from "../bindings/model/types.js";
 import { evaluateFillSet, referenceMargin } from "./reference/model.js";

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, main } from "../bindings/cli.js";
-import { createEngine } from "../bindings/engine.js";
+import { createEngine } from "../bindings/index.js";
 
 const EXAMPLE = new URL("../examples/portfolio.json", import.meta.url).pathname;
 const BIN = new URL("../bin/margin-kernel.js", import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { createEngine, type Engine } from "../bindings/engine.js";
+import { createEngine, type Engine } from "../bindings/index.js";
 import { MarginError } from "../bindings/errors.js";
 import type { AccountInput, PortfolioFile, ParamsInput } from "../bindings/model/types.js";
 import { randomFile } from "./support/random.js";

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import haug from "./fixtures/haug.json" with { type: "json" };
-import { createEngine, type Engine } from "../bindings/engine.js";
+import { createEngine, type Engine } from "../bindings/index.js";
 import { singleOptionFile, type SingleOption } from "./support/files.js";
 
 // Option values through the whole engine: one account holding one option has equity = value.
