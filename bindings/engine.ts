@@ -1,15 +1,17 @@
 /**
- * createEngine(): validate -> marshal into columns -> call the kernel -> lift the report.
+ * The engine: validate -> marshal into columns -> call the kernel -> lift the report.
  *
- * The memory plan (`planLayout`) puts the market region (pair columns, futures curve, surface
- * nodes) and the grid first, then the position and account columns, then outputs and scratch, all
- * from the kernel's heap base. The regions are rewritten independently (`writeMarket`,
- * `writeGrid`, `writeBook`), so a resident book can be re-margined after rewriting only the market.
- * Memory grows only when a call needs more than any call before it.
+ * A PreparedBook keeps a book resident in the kernel's linear memory in two regions:
+ *   - the book region: header, grid, position and account columns, outputs, scratch; written
+ *     once by prepare();
+ *   - the market region: spots, futures marks and surface nodes; rewritten by updateMarket()
+ *     (only the spot column when only spots move; re-allocated when the node counts change).
+ * Re-margining after a tick is then one kernel pass over every account. `engine.margin(file)` is
+ * prepare -> margin -> dispose on the same regions, so repeated calls reuse the same bytes.
  */
 import type { Book, BookAccount, BookPair, ResolvedInstrument } from "./model/book.js";
 import type { AccountReport, AccountStatus, FillSet, PairReport, Report } from "./model/types.js";
-import { normalize } from "./validate.js";
+import { normalize, normalizeMarketUpdate } from "./validate.js";
 import { ErrorCode, MarginError } from "./errors.js";
 import { Kernel, compileKernel, type KernelSource } from "./kernel.js";
 import * as L from "./layout.js";
@@ -24,12 +26,47 @@ export interface Engine {
   margin(file: unknown): Report;
   /** Margin an already normalized book (see normalize() in validate.ts). */
   marginBook(book: Book): Report;
+  /** Validate a file and lay its book out in linear memory, resident until dispose(), ready for ticks. */
+  prepare(file: unknown): PreparedBook;
   /** Current size of the kernel's linear memory, bytes. */
   readonly memoryBytes: number;
 }
 
+/** Per-account numbers straight from the kernel's output columns (no report objects). */
+export interface MarginOutputs {
+  /** per account: equity, initialMargin (OUT_ACC_STRIDE f64s each) */
+  accounts: Float64Array;
+  /** per (account, pair): requirement, worstScenario, fillSet, basePV, scenarioPV[G] */
+  pairs: Float64Array;
+}
+
+/** A book resident in linear memory: re-margin it after each market tick. */
+export interface PreparedBook {
+  readonly accountIds: readonly string[];
+  /** The normalized book as it stands (the market reflects every update). */
+  readonly book: Book;
+  /**
+   * Move the market: `{ BTC: { spot?, futures?, surface? } }`, validated like the file's `market`
+   * (paths `market.BTC.spot`); pairs and fields not given stay as they are.
+   */
+  updateMarket(market: unknown): void;
+  /** One kernel pass over every account (after which report()/accountReport()/outputs() read the results). */
+  run(): void;
+  /** run() then the full report. */
+  margin(): Report;
+  /** The report of the last run(). */
+  report(): Report;
+  /** One account's report from the last run(). */
+  accountReport(index: number): AccountReport;
+  /** Views of the last run's output columns (valid until the next call into this engine). */
+  outputs(): MarginOutputs;
+  /** Give the book's memory back to the engine; the book is unusable after. */
+  dispose(): void;
+}
+
 const FILL_SET_NAMES: readonly FillSet[] = ["none", "bids", "asks"];
 const COIN_POLICY_CODES = { capped: L.COIN_CAPPED, full: L.COIN_FULL, none: L.COIN_NONE } as const;
+const ALIGN = 16;
 
 /** Distinct spot levels of one pair's grid: level 0 is always 1.0 (the unshocked spot). */
 interface PairGrid {
@@ -61,96 +98,365 @@ function kindCode(instrument: ResolvedInstrument): number {
   }
 }
 
-/** Sizes that decide the memory plan. */
-interface Dims {
+/** Hands out consecutive 16-aligned byte offsets. */
+class Cursor {
+  constructor(public at = 0) {}
+  take(bytes: number): number {
+    const at = this.at;
+    this.at += Math.ceil(bytes / ALIGN) * ALIGN;
+    return at;
+  }
+}
+
+/** Sizes fixed by the book: accounts, rows, pairs, grid. */
+interface BookDims {
   pairs: number;
   rows: number;
   levelStride: number;
-  curveNodes: number;
-  surfaceF64: number;
   positions: number;
   accounts: number;
   hasCorr: boolean;
 }
 
-/** Byte address of every column (the header's slots) and the total size. */
-interface Plan {
-  dims: Dims;
-  header: number;
-  slots: Record<number, number>;
-  surfaceStart: number;
-  bytes: number;
+/** Offsets (from the book region's start) of the header and every book column. */
+function planBook(d: BookDims): { slots: Map<number, number>; header: number; bytes: number } {
+  const c = new Cursor();
+  const header = c.take(L.HEADER_BYTES);
+  const slots = new Map<number, number>();
+  const { pairs: P, rows: G, levelStride: LS, positions: N, accounts: A } = d;
+  slots.set(L.H_GRID, c.take(8 * P * L.gridPairF64(LS, G)));
+  slots.set(L.H_CORR, c.take(d.hasCorr ? 8 * P * P : 0));
+  slots.set(L.H_POS_KIND, c.take(4 * N));
+  slots.set(L.H_POS_PAIR, c.take(4 * N));
+  slots.set(L.H_POS_TAG, c.take(4 * N));
+  slots.set(L.H_POS_SIZE, c.take(8 * N));
+  slots.set(L.H_POS_STRIKE, c.take(8 * N));
+  slots.set(L.H_POS_TENOR, c.take(8 * N));
+  slots.set(L.H_POS_ENTRY, c.take(8 * N));
+  slots.set(L.H_ACC_START, c.take(4 * A));
+  slots.set(L.H_ACC_END, c.take(4 * A));
+  slots.set(L.H_ACC_USD, c.take(8 * A));
+  slots.set(L.H_ACC_COINS, c.take(8 * A * P));
+  slots.set(L.H_OUT_ACC, c.take(8 * A * L.OUT_ACC_STRIDE));
+  slots.set(L.H_OUT_PAIR, c.take(8 * A * P * L.outPairStride(G)));
+  slots.set(L.H_SCRATCH, c.take(8 * L.scratchF64(P, G, LS)));
+  return { slots, header, bytes: c.at };
 }
 
-const ALIGN = 16;
-
-function planLayout(base: number, dims: Dims): Plan {
-  let cursor = base;
-  const take = (bytes: number): number => {
-    const at = cursor;
-    cursor += Math.ceil(bytes / ALIGN) * ALIGN;
-    return at;
-  };
-  const { pairs: P, rows: G, levelStride: LS, positions: N, accounts: A } = dims;
-  const header = take(L.HEADER_BYTES);
-  const slots: Record<number, number> = {};
-  // market
-  slots[L.H_PAIR_SPOT] = take(8 * P);
-  slots[L.H_PAIR_CURVE_START] = take(4 * P);
-  slots[L.H_PAIR_CURVE_COUNT] = take(4 * P);
-  slots[L.H_PAIR_SURFACE] = take(4 * P);
-  slots[L.H_PAIR_SURFACE_TENORS] = take(4 * P);
-  slots[L.H_PAIR_SURFACE_NODES] = take(4 * P);
-  slots[L.H_CURVE] = take(8 * L.CURVE_STRIDE * dims.curveNodes);
-  const surfaceStart = take(8 * dims.surfaceF64);
-  slots[L.H_GRID] = take(8 * P * L.gridPairF64(LS, G));
-  slots[L.H_CORR] = take(dims.hasCorr ? 8 * P * P : 0);
-  // book
-  slots[L.H_POS_KIND] = take(4 * N);
-  slots[L.H_POS_PAIR] = take(4 * N);
-  slots[L.H_POS_TAG] = take(4 * N);
-  slots[L.H_POS_SIZE] = take(8 * N);
-  slots[L.H_POS_STRIKE] = take(8 * N);
-  slots[L.H_POS_TENOR] = take(8 * N);
-  slots[L.H_POS_ENTRY] = take(8 * N);
-  slots[L.H_ACC_START] = take(4 * A);
-  slots[L.H_ACC_END] = take(4 * A);
-  slots[L.H_ACC_USD] = take(8 * A);
-  slots[L.H_ACC_COINS] = take(8 * A * P);
-  // results and workspace
-  slots[L.H_OUT_ACC] = take(8 * A * L.OUT_ACC_STRIDE);
-  slots[L.H_OUT_PAIR] = take(8 * A * P * L.outPairStride(G));
-  slots[L.H_SCRATCH] = take(8 * L.scratchF64(P, G, LS));
-  return { dims, header, slots, surfaceStart, bytes: cursor - base };
+/** Offsets (from the market region's start) of the market columns, and where each surface goes. */
+function planMarket(pairs: readonly BookPair[]): { slots: Map<number, number>; surfaces: number[]; bytes: number } {
+  const c = new Cursor();
+  const P = pairs.length;
+  const slots = new Map<number, number>();
+  slots.set(L.H_PAIR_SPOT, c.take(8 * P));
+  slots.set(L.H_PAIR_CURVE_START, c.take(4 * P));
+  slots.set(L.H_PAIR_CURVE_COUNT, c.take(4 * P));
+  slots.set(L.H_PAIR_SURFACE, c.take(4 * P));
+  slots.set(L.H_PAIR_SURFACE_TENORS, c.take(4 * P));
+  slots.set(L.H_PAIR_SURFACE_NODES, c.take(4 * P));
+  const curveNodes = pairs.reduce((n, pair) => n + pair.futures.length, 0);
+  slots.set(L.H_CURVE, c.take(8 * L.CURVE_STRIDE * curveNodes));
+  const surfaces = pairs.map((pair) => {
+    const s = pair.surface;
+    return c.take(s === null ? 0 : 8 * (s.tenors.length + s.logMoneyness.length + s.tenors.length * s.logMoneyness.length));
+  });
+  return { slots, surfaces, bytes: c.at };
 }
 
-function dimsOf(book: Book, grids: PairGrid[]): Dims {
-  let positions = 0;
-  for (const account of book.accounts) positions += account.positions.length + account.orders.length;
-  return {
-    pairs: book.pairs.length,
-    rows: book.pairs[0].grid.length,
-    levelStride: Math.max(...grids.map((g) => g.levels.length)),
-    curveNodes: book.pairs.reduce((n, pair) => n + pair.futures.length, 0),
-    surfaceF64: book.pairs.reduce((n, pair) => {
-      const s = pair.surface;
-      return s === null ? n : n + s.tenors.length + s.logMoneyness.length + s.tenors.length * s.logMoneyness.length;
-    }, 0),
-    positions,
-    accounts: book.accounts.length,
-    hasCorr: book.params.pairCorrelation !== null,
-  };
+/** What lifting a report needs besides the output numbers. */
+interface ReportShape {
+  ids: readonly string[];
+  pairNames: readonly string[];
+  /** per account, the pair indices its report lists */
+  reportedPairs: readonly (readonly number[])[];
+  rows: number;
+  mmFraction: number;
 }
 
 /** Indices of the pairs an account's report lists: positions, orders, or a non-zero coin balance. */
-function reportedPairs(account: BookAccount): Set<number> {
+function reportedPairs(account: BookAccount): number[] {
   const used = new Set<number>();
   for (const position of account.positions) used.add(position.instrument.pairIndex);
   for (const order of account.orders) used.add(order.instrument.pairIndex);
   account.coins.forEach((coins, p) => {
     if (coins !== 0) used.add(p);
   });
-  return used;
+  return [...used].sort((a, b) => a - b);
+}
+
+function reportShape(book: Book): ReportShape {
+  return {
+    ids: book.accounts.map((a) => a.id),
+    pairNames: book.pairs.map((p) => p.name),
+    reportedPairs: book.accounts.map(reportedPairs),
+    rows: book.pairs[0].grid.length,
+    mmFraction: book.params.mmFraction,
+  };
+}
+
+/** One account's report from output columns laid out as the kernel writes them. */
+export function liftAccount(shape: ReportShape, out: MarginOutputs, a: number): AccountReport {
+  const G = shape.rows;
+  const P = shape.pairNames.length;
+  const stride = L.outPairStride(G);
+  const equity = out.accounts[a * L.OUT_ACC_STRIDE];
+  const initialMargin = out.accounts[a * L.OUT_ACC_STRIDE + 1];
+  const maintenanceMargin = initialMargin * shape.mmFraction;
+  const status: AccountStatus =
+    equity >= initialMargin ? "ok" : equity >= maintenanceMargin ? "restricted" : "liquidation";
+  const pairs: Record<string, PairReport> = {};
+  for (const p of shape.reportedPairs[a]) {
+    const at = (a * P + p) * stride;
+    pairs[shape.pairNames[p]] = {
+      requirement: out.pairs[at],
+      worstScenario: out.pairs[at + 1],
+      fillSet: FILL_SET_NAMES[out.pairs[at + 2]],
+      scenarioPV: Array.from(out.pairs.subarray(at + L.OUT_PAIR_FIXED, at + L.OUT_PAIR_FIXED + G)),
+    };
+  }
+  return {
+    id: shape.ids[a],
+    equity,
+    initialMargin,
+    maintenanceMargin,
+    available: Math.max(0, equity - initialMargin),
+    status,
+    pairs,
+  };
+}
+
+class ResidentBook implements PreparedBook {
+  readonly book: Book;
+  readonly accountIds: readonly string[];
+  private readonly kernel: Kernel;
+  private readonly dims: BookDims;
+  private readonly shape: ReportShape;
+  private readonly header: number;
+  private readonly slots: Map<number, number>;
+  private bookRegion: number;
+  private marketRegion = -1;
+  private marketBytes = 0;
+  private spotColumn = 0;
+  private ran = false;
+
+  constructor(kernel: Kernel, book: Book) {
+    this.kernel = kernel;
+    this.book = book;
+    this.accountIds = book.accounts.map((a) => a.id);
+    this.shape = reportShape(book);
+    const grids = book.pairs.map(pairGrid);
+    this.dims = {
+      pairs: book.pairs.length,
+      rows: book.pairs[0].grid.length,
+      levelStride: Math.max(...grids.map((g) => g.levels.length)),
+      positions: book.accounts.reduce((n, a) => n + a.positions.length + a.orders.length, 0),
+      accounts: book.accounts.length,
+      hasCorr: book.params.pairCorrelation !== null,
+    };
+    const plan = planBook(this.dims);
+    this.bookRegion = kernel.alloc(plan.bytes);
+    this.header = this.bookRegion + plan.header;
+    this.slots = new Map([...plan.slots].map(([slot, offset]) => [slot, this.bookRegion + offset]));
+    this.writeHeader();
+    this.writeGrid(grids);
+    this.writeBook();
+    this.writeMarket();
+  }
+
+  private get live(): boolean {
+    return this.bookRegion >= 0;
+  }
+
+  private checkLive(): void {
+    if (!this.live) throw new Error("PreparedBook: used after dispose()");
+  }
+
+  updateMarket(market: unknown): void {
+    this.checkLive();
+    const updates = normalizeMarketUpdate(market, this.book.pairs, this.book.asOfMs);
+    let spotsOnly = true;
+    for (const u of updates) {
+      const pair = this.book.pairs[u.pairIndex];
+      if (u.spot !== undefined) pair.spot = u.spot;
+      if (u.futures !== undefined) pair.futures = u.futures;
+      if (u.surface !== undefined) pair.surface = u.surface;
+      spotsOnly &&= u.futures === undefined && u.surface === undefined;
+    }
+    if (spotsOnly) {
+      const f64 = this.kernel.f64;
+      for (const u of updates) if (u.spot !== undefined) f64[this.spotColumn / 8 + u.pairIndex] = u.spot;
+    } else {
+      this.writeMarket();
+    }
+    this.ran = false;
+  }
+
+  run(): void {
+    this.checkLive();
+    const status = this.kernel.exports.marginAccounts(this.header);
+    if (status !== L.STATUS_OK) {
+      const failed = this.kernel.i32[(this.header >> 2) + L.H_FAIL_ACCOUNT];
+      const path = failed >= 0 && failed < this.book.accounts.length ? this.book.accounts[failed].path : "";
+      throw new MarginError(ErrorCode.KERNEL, path, L.KERNEL_STATUS_MESSAGES[status] ?? `kernel status ${status}`);
+    }
+    this.ran = true;
+  }
+
+  margin(): Report {
+    this.run();
+    return this.report();
+  }
+
+  outputs(): MarginOutputs {
+    this.checkLive();
+    if (!this.ran) throw new Error("PreparedBook: outputs() before run()");
+    const f64 = this.kernel.f64;
+    const { accounts: A, pairs: P, rows: G } = this.dims;
+    const acc = this.slots.get(L.H_OUT_ACC)! / 8;
+    const pair = this.slots.get(L.H_OUT_PAIR)! / 8;
+    return {
+      accounts: f64.subarray(acc, acc + A * L.OUT_ACC_STRIDE),
+      pairs: f64.subarray(pair, pair + A * P * L.outPairStride(G)),
+    };
+  }
+
+  report(): Report {
+    const out = this.outputs();
+    return { accounts: this.accountIds.map((_, a) => liftAccount(this.shape, out, a)) };
+  }
+
+  accountReport(index: number): AccountReport {
+    if (!(index >= 0 && index < this.accountIds.length)) throw new RangeError(`account index ${index} out of range`);
+    return liftAccount(this.shape, this.outputs(), index);
+  }
+
+  dispose(): void {
+    if (!this.live) return;
+    this.kernel.release(this.bookRegion);
+    if (this.marketRegion >= 0) this.kernel.release(this.marketRegion);
+    this.bookRegion = -1;
+    this.marketRegion = -1;
+  }
+
+  private writeHeader(): void {
+    const { i32, f64 } = this.kernel;
+    const h = this.header >> 2;
+    const d = this.dims;
+    i32.fill(0, h, h + L.HEADER_I32_SLOTS);
+    i32[h + L.H_PAIRS] = d.pairs;
+    i32[h + L.H_ROWS] = d.rows;
+    i32[h + L.H_LEVEL_STRIDE] = d.levelStride;
+    i32[h + L.H_ACCOUNTS] = d.accounts;
+    i32[h + L.H_POSITIONS] = d.positions;
+    i32[h + L.H_COIN_POLICY] = COIN_POLICY_CODES[this.book.params.coinPolicy];
+    i32[h + L.H_HAS_CORR] = d.hasCorr ? 1 : 0;
+    i32[h + L.H_FAIL_ACCOUNT] = -1;
+    for (const [slot, address] of this.slots) i32[h + slot] = address;
+    f64[(this.header + L.HEADER_F64_OFFSET) / 8 + L.HF_USD_RATE] = this.book.params.usdRate;
+  }
+
+  /** Spots, futures marks and surface nodes; re-allocates the region when its size changes. */
+  private writeMarket(): void {
+    const pairs = this.book.pairs;
+    const plan = planMarket(pairs);
+    if (plan.bytes !== this.marketBytes || this.marketRegion < 0) {
+      if (this.marketRegion >= 0) this.kernel.release(this.marketRegion);
+      this.marketRegion = this.kernel.alloc(plan.bytes);
+      this.marketBytes = plan.bytes;
+    }
+    const { i32, f64 } = this.kernel; // after alloc: it may have grown memory
+    const base = this.marketRegion;
+    const h = this.header >> 2;
+    const col = (slot: number): number => base + plan.slots.get(slot)!;
+    for (const slot of plan.slots.keys()) i32[h + slot] = col(slot);
+    this.spotColumn = col(L.H_PAIR_SPOT);
+    let curveNode = 0;
+    pairs.forEach((pair, p) => {
+      f64[col(L.H_PAIR_SPOT) / 8 + p] = pair.spot;
+      i32[col(L.H_PAIR_CURVE_START) / 4 + p] = curveNode;
+      i32[col(L.H_PAIR_CURVE_COUNT) / 4 + p] = pair.futures.length;
+      for (const future of pair.futures) {
+        const at = col(L.H_CURVE) / 8 + curveNode * L.CURVE_STRIDE;
+        f64[at] = future.tenorYears;
+        f64[at + 1] = future.mark;
+        curveNode++;
+      }
+      const surface = pair.surface;
+      const surfaceAt = base + plan.surfaces[p];
+      i32[col(L.H_PAIR_SURFACE) / 4 + p] = surfaceAt;
+      i32[col(L.H_PAIR_SURFACE_TENORS) / 4 + p] = surface === null ? 0 : surface.tenors.length;
+      i32[col(L.H_PAIR_SURFACE_NODES) / 4 + p] = surface === null ? 0 : surface.logMoneyness.length;
+      if (surface !== null) {
+        let at = surfaceAt / 8;
+        f64.set(surface.tenors, at);
+        at += surface.tenors.length;
+        f64.set(surface.logMoneyness, at);
+        at += surface.logMoneyness.length;
+        for (const row of surface.vols) {
+          f64.set(row, at);
+          at += row.length;
+        }
+      }
+    });
+    i32[h + L.H_CURVE_NODES] = curveNode;
+  }
+
+  private writeGrid(grids: PairGrid[]): void {
+    const { i32, f64 } = this.kernel;
+    const { rows: G, levelStride: LS } = this.dims;
+    const stride = L.gridPairF64(LS, G);
+    this.book.pairs.forEach((pair, p) => {
+      const block = this.slots.get(L.H_GRID)! / 8 + p * stride;
+      const { levels, rowLevel } = grids[p];
+      i32[block * 2] = levels.length;
+      f64.set(levels, block + 1);
+      pair.grid.forEach((row, s) => {
+        i32[(block + 1 + 2 * LS + s) * 2] = rowLevel[s];
+        f64[block + 1 + 2 * LS + G + s] = 1 + row.volShock;
+        f64[block + 1 + 2 * LS + 2 * G + s] = row.weight;
+      });
+    });
+    if (this.dims.hasCorr) {
+      const at = this.slots.get(L.H_CORR)! / 8;
+      (this.book.params.pairCorrelation as number[][]).forEach((row, i) => f64.set(row, at + i * this.dims.pairs));
+    }
+  }
+
+  /** Position columns (orders as rows tagged with their fill set) and account columns. */
+  private writeBook(): void {
+    const { i32, f64 } = this.kernel;
+    const s = (slot: number): number => this.slots.get(slot)!;
+    const P = this.dims.pairs;
+    const kind = s(L.H_POS_KIND) / 4;
+    const pair = s(L.H_POS_PAIR) / 4;
+    const tag = s(L.H_POS_TAG) / 4;
+    const size = s(L.H_POS_SIZE) / 8;
+    const strike = s(L.H_POS_STRIKE) / 8;
+    const tenor = s(L.H_POS_TENOR) / 8;
+    const entry = s(L.H_POS_ENTRY) / 8;
+    let row = 0;
+    const put = (instrument: ResolvedInstrument, rowTag: number, contracts: number, entryPrice: number | null): void => {
+      i32[kind + row] = kindCode(instrument);
+      i32[pair + row] = instrument.pairIndex;
+      i32[tag + row] = rowTag;
+      f64[size + row] = contracts * instrument.multiplier;
+      f64[strike + row] = instrument.strike;
+      f64[tenor + row] = instrument.tenorYears;
+      f64[entry + row] = entryPrice ?? NaN;
+      row++;
+    };
+    this.book.accounts.forEach((account, a) => {
+      i32[s(L.H_ACC_START) / 4 + a] = row;
+      for (const position of account.positions) put(position.instrument, L.TAG_POSITION, position.qty, position.entryPrice);
+      for (const order of account.orders) {
+        const buy = order.side === "buy";
+        put(order.instrument, buy ? L.TAG_BID : L.TAG_ASK, buy ? order.qty : -order.qty, null);
+      }
+      i32[s(L.H_ACC_END) / 4 + a] = row;
+      f64[s(L.H_ACC_USD) / 8 + a] = account.usd;
+      f64.set(account.coins, s(L.H_ACC_COINS) / 8 + a * P);
+    });
+  }
 }
 
 class MarginEngine implements Engine {
@@ -169,168 +475,16 @@ class MarginEngine implements Engine {
   }
 
   marginBook(book: Book): Report {
-    const grids = book.pairs.map(pairGrid);
-    const plan = planLayout(this.kernel.base, dimsOf(book, grids));
-    this.kernel.reserve(plan.bytes);
-    this.writeHeader(plan, book);
-    this.writeMarket(plan, book);
-    this.writeGrid(plan, book, grids);
-    this.writeBook(plan, book);
-    const status = this.kernel.exports.marginAccounts(plan.header);
-    if (status !== L.STATUS_OK) {
-      const failed = this.kernel.i32[(plan.header >> 2) + L.H_FAIL_ACCOUNT];
-      const path = failed >= 0 && failed < book.accounts.length ? book.accounts[failed].path : "";
-      throw new MarginError(ErrorCode.KERNEL, path, L.KERNEL_STATUS_MESSAGES[status] ?? `kernel status ${status}`);
-    }
-    return this.readReport(plan, book);
-  }
-
-  private writeHeader(plan: Plan, book: Book): void {
-    const { i32, f64 } = this.kernel;
-    const h = plan.header >> 2;
-    const d = plan.dims;
-    i32.fill(0, h, h + L.HEADER_I32_SLOTS);
-    i32[h + L.H_PAIRS] = d.pairs;
-    i32[h + L.H_ROWS] = d.rows;
-    i32[h + L.H_LEVEL_STRIDE] = d.levelStride;
-    i32[h + L.H_ACCOUNTS] = d.accounts;
-    i32[h + L.H_POSITIONS] = d.positions;
-    i32[h + L.H_CURVE_NODES] = d.curveNodes;
-    i32[h + L.H_COIN_POLICY] = COIN_POLICY_CODES[book.params.coinPolicy];
-    i32[h + L.H_HAS_CORR] = d.hasCorr ? 1 : 0;
-    i32[h + L.H_FAIL_ACCOUNT] = -1;
-    for (const [slot, address] of Object.entries(plan.slots)) i32[h + Number(slot)] = address;
-    f64[(plan.header + L.HEADER_F64_OFFSET) / 8 + L.HF_USD_RATE] = book.params.usdRate;
-  }
-
-  /** Spots, futures marks and surface nodes: the only region a market tick changes. */
-  private writeMarket(plan: Plan, book: Book): void {
-    const { i32, f64 } = this.kernel;
-    const s = plan.slots;
-    let curveNode = 0;
-    let surfaceAt = plan.surfaceStart;
-    book.pairs.forEach((pair, p) => {
-      f64[s[L.H_PAIR_SPOT] / 8 + p] = pair.spot;
-      i32[s[L.H_PAIR_CURVE_START] / 4 + p] = curveNode;
-      i32[s[L.H_PAIR_CURVE_COUNT] / 4 + p] = pair.futures.length;
-      for (const future of pair.futures) {
-        const at = s[L.H_CURVE] / 8 + curveNode * L.CURVE_STRIDE;
-        f64[at] = future.tenorYears;
-        f64[at + 1] = future.mark;
-        curveNode++;
-      }
-      const surface = pair.surface;
-      i32[s[L.H_PAIR_SURFACE] / 4 + p] = surfaceAt;
-      i32[s[L.H_PAIR_SURFACE_TENORS] / 4 + p] = surface === null ? 0 : surface.tenors.length;
-      i32[s[L.H_PAIR_SURFACE_NODES] / 4 + p] = surface === null ? 0 : surface.logMoneyness.length;
-      if (surface !== null) {
-        let at = surfaceAt / 8;
-        f64.set(surface.tenors, at);
-        at += surface.tenors.length;
-        f64.set(surface.logMoneyness, at);
-        at += surface.logMoneyness.length;
-        for (const row of surface.vols) {
-          f64.set(row, at);
-          at += row.length;
-        }
-        surfaceAt = at * 8;
-      }
-    });
-    if (plan.dims.hasCorr) {
-      const at = s[L.H_CORR] / 8;
-      (book.params.pairCorrelation as number[][]).forEach((row, i) => f64.set(row, at + i * plan.dims.pairs));
+    const resident = new ResidentBook(this.kernel, book);
+    try {
+      return resident.margin();
+    } finally {
+      resident.dispose();
     }
   }
 
-  private writeGrid(plan: Plan, book: Book, grids: PairGrid[]): void {
-    const { i32, f64 } = this.kernel;
-    const { rows: G, levelStride: LS } = plan.dims;
-    const stride = L.gridPairF64(LS, G);
-    book.pairs.forEach((pair, p) => {
-      const block = plan.slots[L.H_GRID] / 8 + p * stride;
-      const { levels, rowLevel } = grids[p];
-      i32[block * 2] = levels.length;
-      f64.set(levels, block + 1);
-      pair.grid.forEach((row, s) => {
-        i32[(block + 1 + 2 * LS + s) * 2] = rowLevel[s];
-        f64[block + 1 + 2 * LS + G + s] = 1 + row.volShock;
-        f64[block + 1 + 2 * LS + 2 * G + s] = row.weight;
-      });
-    });
-  }
-
-  /** Position columns (orders as tagged rows) and account columns. */
-  private writeBook(plan: Plan, book: Book): void {
-    const { i32, f64 } = this.kernel;
-    const s = plan.slots;
-    const P = plan.dims.pairs;
-    const kind = s[L.H_POS_KIND] / 4;
-    const pair = s[L.H_POS_PAIR] / 4;
-    const tag = s[L.H_POS_TAG] / 4;
-    const size = s[L.H_POS_SIZE] / 8;
-    const strike = s[L.H_POS_STRIKE] / 8;
-    const tenor = s[L.H_POS_TENOR] / 8;
-    const entry = s[L.H_POS_ENTRY] / 8;
-    let row = 0;
-    const put = (instrument: ResolvedInstrument, rowTag: number, contracts: number, entryPrice: number | null): void => {
-      i32[kind + row] = kindCode(instrument);
-      i32[pair + row] = instrument.pairIndex;
-      i32[tag + row] = rowTag;
-      f64[size + row] = contracts * instrument.multiplier;
-      f64[strike + row] = instrument.strike;
-      f64[tenor + row] = instrument.tenorYears;
-      f64[entry + row] = entryPrice ?? NaN;
-      row++;
-    };
-    book.accounts.forEach((account, a) => {
-      i32[s[L.H_ACC_START] / 4 + a] = row;
-      for (const position of account.positions) put(position.instrument, L.TAG_POSITION, position.qty, position.entryPrice);
-      for (const order of account.orders) {
-        const buy = order.side === "buy";
-        put(order.instrument, buy ? L.TAG_BID : L.TAG_ASK, buy ? order.qty : -order.qty, null);
-      }
-      i32[s[L.H_ACC_END] / 4 + a] = row;
-      f64[s[L.H_ACC_USD] / 8 + a] = account.usd;
-      f64.set(account.coins, s[L.H_ACC_COINS] / 8 + a * P);
-    });
-  }
-
-  private readReport(plan: Plan, book: Book): Report {
-    const { f64 } = this.kernel;
-    const { pairs: P, rows: G } = plan.dims;
-    const outAcc = plan.slots[L.H_OUT_ACC] / 8;
-    const outPair = plan.slots[L.H_OUT_PAIR] / 8;
-    const pairStride = L.outPairStride(G);
-    const mmFraction = book.params.mmFraction;
-    const accounts = book.accounts.map((account, a): AccountReport => {
-      const equity = f64[outAcc + a * L.OUT_ACC_STRIDE];
-      const initialMargin = f64[outAcc + a * L.OUT_ACC_STRIDE + 1];
-      const maintenanceMargin = initialMargin * mmFraction;
-      const status: AccountStatus =
-        equity >= initialMargin ? "ok" : equity >= maintenanceMargin ? "restricted" : "liquidation";
-      const pairs: Record<string, PairReport> = {};
-      const used = reportedPairs(account);
-      for (let p = 0; p < P; p++) {
-        if (!used.has(p)) continue;
-        const at = outPair + (a * P + p) * pairStride;
-        pairs[book.pairs[p].name] = {
-          requirement: f64[at],
-          worstScenario: f64[at + 1],
-          fillSet: FILL_SET_NAMES[f64[at + 2]],
-          scenarioPV: Array.from(f64.subarray(at + L.OUT_PAIR_FIXED, at + L.OUT_PAIR_FIXED + G)),
-        };
-      }
-      return {
-        id: account.id,
-        equity,
-        initialMargin,
-        maintenanceMargin,
-        available: Math.max(0, equity - initialMargin),
-        status,
-        pairs,
-      };
-    });
-    return { accounts };
+  prepare(file: unknown): PreparedBook {
+    return new ResidentBook(this.kernel, normalize(file));
   }
 }
 

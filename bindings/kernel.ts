@@ -7,6 +7,7 @@
  */
 import { instantiate } from "@assemblyscript/loader";
 import { ErrorCode, MarginError } from "./errors.js";
+import { RegionAllocator } from "./memory.js";
 
 /** The kernel's exported functions (the layout constants are exported too, as globals). */
 export interface KernelExports {
@@ -47,22 +48,23 @@ export function once<T>(load: () => Promise<T>): () => Promise<T> {
 const PAGE_BYTES = 65536;
 
 /**
- * One kernel instance and typed views over its memory. All memory above `heapBase` belongs to
- * the caller; `reserve()` grows it (once per larger size) and rebuilds the views, because growing
- * detaches the old ArrayBuffer.
+ * One kernel instance and typed views over its memory. Memory above the kernel's heap base is
+ * handed out in regions (`alloc` / `release`, see memory.ts); growing memory detaches the old
+ * ArrayBuffer, so the views are rebuilt after every grow and must be re-read (`kernel.f64`) after
+ * any call that may allocate.
  */
 export class Kernel {
   readonly exports: KernelExports;
-  /** first byte the bindings may use, 16-aligned */
-  readonly base: number;
   f64!: Float64Array;
   i32!: Int32Array;
   private buffer!: ArrayBuffer;
+  private readonly regions: RegionAllocator;
 
   private constructor(exports: KernelExports) {
     this.exports = exports;
-    this.base = (exports.heapBase() + 15) & ~15;
     this.refreshViews();
+    const base = (exports.heapBase() + 15) & ~15;
+    this.regions = new RegionAllocator(base, (end) => this.reach(end));
   }
 
   static async create(module: WebAssembly.Module): Promise<Kernel> {
@@ -81,11 +83,19 @@ export class Kernel {
     return this.exports.memory.buffer.byteLength;
   }
 
-  /** Make sure `bytes` bytes from `base` exist; grows memory only when they do not. */
-  reserve(bytes: number): void {
-    const needed = this.base + bytes;
+  /** A 16-aligned region of linear memory for the caller's columns. */
+  alloc(bytes: number): number {
+    return this.regions.alloc(bytes);
+  }
+
+  release(at: number): void {
+    this.regions.release(at);
+  }
+
+  /** Grow memory so that byte `end` exists, and rebuild the views. */
+  private reach(end: number): void {
     const have = this.exports.memory.buffer.byteLength;
-    if (needed > have) this.exports.memory.grow(Math.ceil((needed - have) / PAGE_BYTES));
+    if (end > have) this.exports.memory.grow(Math.ceil((end - have) / PAGE_BYTES));
     if (this.exports.memory.buffer !== this.buffer) this.refreshViews();
   }
 

@@ -221,6 +221,36 @@ function readPairMarket(raw: unknown, name: string, asOfMs: number): PairMarket 
   };
 }
 
+/** What a market tick changes for one pair of a prepared book; absent fields stay as they are. */
+export interface MarketUpdate {
+  pairIndex: number;
+  spot?: number;
+  futures?: BookFuture[];
+  surface?: BookSurface;
+}
+
+/**
+ * Checks a market tick `{ PAIR: { spot?, futures?, surface? } }` against the pairs of a book:
+ * the same rules as the file's `market` (paths `market.BTC.spot`, ...), every pair known.
+ */
+export function normalizeMarketUpdate(raw: unknown, pairs: readonly BookPair[], asOfMs: number): MarketUpdate[] {
+  const market = record(raw, "market");
+  return Object.keys(market).map((name) => {
+    const path = at("market", name);
+    const pairIndex = pairs.findIndex((pair) => pair.name === name);
+    if (pairIndex < 0) {
+      fail(ErrorCode.UNKNOWN, path, `unknown pair ${name}; the book's pairs are ${pairs.map((p) => p.name).join(", ")}`);
+    }
+    const o = record(market[name], path);
+    knownKeys(o, path, PAIR_MARKET_KEYS);
+    const update: MarketUpdate = { pairIndex };
+    if (o.spot !== undefined) update.spot = num(o.spot, at(path, "spot"), { gt: 0 });
+    if (o.futures !== undefined) update.futures = readFutureMarks(o.futures, at(path, "futures"), asOfMs);
+    if (o.surface !== undefined) update.surface = readSurface(o.surface, at(path, "surface"));
+    return update;
+  });
+}
+
 /** Sorted ascending by tenor; every expiry after asOf and unique. */
 function readFutureMarks(raw: unknown, path: string, asOfMs: number): BookFuture[] {
   const firstIndexOf = new Map<number, number>();

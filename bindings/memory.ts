@@ -1,0 +1,87 @@
+/**
+ * Regions of the kernel's linear memory above its heap base, handed out to resident books and
+ * transient workspaces. First fit over an address-ordered free list, 16-byte aligned, neighbours
+ * merged on free; when nothing fits, the top of the heap moves up and `grow` is asked to make
+ * memory reach it. Linear memory never shrinks, so a steady workload reaches a fixed size and
+ * stays there: freeing and re-allocating the same sizes reuses the same bytes.
+ */
+
+const ALIGN = 16;
+
+interface Block {
+  at: number;
+  bytes: number;
+}
+
+export class RegionAllocator {
+  private readonly free: Block[] = [];
+  private readonly live = new Map<number, number>();
+  private top: number;
+
+  /**
+   * @param start first usable byte (16-aligned)
+   * @param grow  called with the end address memory must reach before a new region is used
+   */
+  constructor(
+    start: number,
+    private readonly grow: (end: number) => void,
+  ) {
+    this.top = start;
+  }
+
+  /** A 16-aligned region of at least `bytes` bytes (never 0 bytes long). */
+  alloc(bytes: number): number {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    const fit = this.free.findIndex((block) => block.bytes >= size);
+    let at: number;
+    if (fit >= 0) {
+      const block = this.free[fit];
+      at = block.at;
+      if (block.bytes === size) this.free.splice(fit, 1);
+      else {
+        block.at += size;
+        block.bytes -= size;
+      }
+    } else {
+      // extend from the top, absorbing a free block that ends there
+      const last = this.free[this.free.length - 1];
+      if (last !== undefined && last.at + last.bytes === this.top) {
+        this.free.pop();
+        this.top = last.at;
+      }
+      at = this.top;
+      this.top += size;
+      this.grow(this.top);
+    }
+    this.live.set(at, size);
+    return at;
+  }
+
+  /** Return a region from alloc(); unknown addresses are an error, not ignored. */
+  release(at: number): void {
+    const size = this.live.get(at);
+    if (size === undefined) throw new Error(`RegionAllocator: ${at} is not a live region`);
+    this.live.delete(at);
+    let i = 0;
+    while (i < this.free.length && this.free[i].at < at) i++;
+    this.free.splice(i, 0, { at, bytes: size });
+    // merge with the next, then the previous neighbour
+    const next = this.free[i + 1];
+    if (next !== undefined && at + size === next.at) {
+      this.free[i].bytes += next.bytes;
+      this.free.splice(i + 1, 1);
+    }
+    const prev = this.free[i - 1];
+    if (prev !== undefined && prev.at + prev.bytes === at) {
+      prev.bytes += this.free[i].bytes;
+      this.free.splice(i, 1);
+    }
+  }
+
+  /** Bytes in live regions. */
+  get liveBytes(): number {
+    let total = 0;
+    for (const size of this.live.values()) total += size;
+    return total;
+  }
+}

@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { createEngine, type Engine } from "../bindings/index.js";
+import { MarginError } from "../bindings/errors.js";
+import type { PortfolioFile } from "../bindings/model/types.js";
+import { randomFile } from "./support/random.js";
+
+const EXAMPLE: PortfolioFile = JSON.parse(readFileSync(new URL("../examples/portfolio.json", import.meta.url), "utf8"));
+const clone = (f: PortfolioFile): PortfolioFile => structuredClone(f);
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createEngine();
+});
+
+describe("a prepared book", () => {
+  it("margins exactly as engine.margin(file)", () => {
+    const book = engine.prepare(EXAMPLE);
+    expect(book.margin()).toEqual(engine.margin(EXAMPLE));
+    expect(book.accountIds).toEqual(["alice", "bob-mm"]);
+    expect(book.accountReport(1)).toEqual(book.report().accounts[1]);
+    book.dispose();
+  });
+
+  it("after a spot tick, equals margining the file with that spot", () => {
+    const book = engine.prepare(EXAMPLE);
+    book.updateMarket({ BTC: { spot: 87_500 }, ETH: { spot: 3_260 } });
+    const moved = clone(EXAMPLE);
+    moved.market.BTC.spot = 87_500;
+    moved.market.ETH.spot = 3_260;
+    expect(book.margin()).toEqual(engine.margin(moved));
+    book.dispose();
+  });
+
+  it("after futures and surface ticks (node counts changing), equals margining the moved file", () => {
+    const book = engine.prepare(EXAMPLE);
+    const surface = { tenors: [0.05, 0.5], logMoneyness: [-0.3, 0, 0.3], vols: [[0.9, 0.6, 0.7], [0.75, 0.55, 0.6]] };
+    const futures = [{ expiry: "2026-12-25T08:00:00Z", mark: 90_100 }];
+    book.updateMarket({ BTC: { futures, surface } });
+    const moved = clone(EXAMPLE);
+    moved.market.BTC.futures = futures;
+    moved.market.BTC.surface = surface;
+    expect(book.margin()).toEqual(engine.margin(moved));
+    // and back to a flat surface
+    book.updateMarket({ BTC: { surface: { atmVol: 0.5 } } });
+    moved.market.BTC.surface = { atmVol: 0.5 };
+    expect(book.margin()).toEqual(engine.margin(moved));
+    book.dispose();
+  });
+
+  it("rejects a bad tick with the field path and keeps the last good market", () => {
+    const book = engine.prepare(EXAMPLE);
+    const before = book.margin();
+    expect(() => book.updateMarket({ XRP: { spot: 1 } })).toThrow(MarginError);
+    expect(() => book.updateMarket({ XRP: { spot: 1 } })).toThrow(/^market\.XRP: unknown pair XRP/);
+    expect(() => book.updateMarket({ BTC: { spot: -1 } })).toThrow(/^market\.BTC\.spot: must be > 0/);
+    expect(() => book.updateMarket({ BTC: { spot: 90_000, surface: { tenors: [0.5, 0.1], logMoneyness: [0], vols: [[0.5], [0.5]] } } }))
+      .toThrow(/^market\.BTC\.surface\.tenors: /);
+    expect(book.margin()).toEqual(before);
+    book.dispose();
+  });
+
+  it("keeps several books resident side by side", () => {
+    const files = [randomFile(21, { accounts: 30 }), randomFile(22, { accounts: 5 }), randomFile(23, { accounts: 60 })];
+    const books = files.map((f) => engine.prepare(f));
+    books[1].updateMarket({ BTC: { spot: 50_000 } });
+    const moved = clone(files[1]);
+    moved.market.BTC.spot = 50_000;
+    expect(books[0].margin()).toEqual(engine.margin(files[0]));
+    expect(books[1].margin()).toEqual(engine.margin(moved));
+    expect(books[2].margin()).toEqual(engine.margin(files[2]));
+    for (const b of books) b.dispose();
+  });
+
+  it("does not grow memory over many ticks, or over prepare/dispose cycles", () => {
+    const file = randomFile(31, { accounts: 100 });
+    const book = engine.prepare(file);
+    book.margin();
+    engine.prepare(file).dispose(); // the first second book grows memory once
+    const before = engine.memoryBytes;
+    for (let i = 0; i < 2000; i++) {
+      book.updateMarket({ BTC: { spot: 60_000 + i } });
+      book.run();
+    }
+    for (let i = 0; i < 50; i++) engine.prepare(file).dispose();
+    expect(engine.memoryBytes).toBe(before);
+    book.dispose();
+  });
+
+  it("refuses use after dispose and outputs before run", () => {
+    const book = engine.prepare(EXAMPLE);
+    expect(() => book.outputs()).toThrow(/before run/);
+    book.dispose();
+    expect(() => book.run()).toThrow(/after dispose/);
+    book.dispose(); // twice is harmless
+  });
+});
