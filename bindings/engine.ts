@@ -28,6 +28,8 @@ export interface Engine {
   marginBook(book: Book): Report;
   /** Validate a file and lay its book out in linear memory, resident until dispose(), ready for ticks. */
   prepare(file: unknown): PreparedBook;
+  /** The same for an already normalized book (the prepared book takes it over: ticks move its market). */
+  prepareBook(book: Book): PreparedBook;
   /** Current size of the kernel's linear memory, bytes. */
   readonly memoryBytes: number;
 }
@@ -164,7 +166,7 @@ function planMarket(pairs: readonly BookPair[]): { slots: Map<number, number>; s
 }
 
 /** What lifting a report needs besides the output numbers. */
-interface ReportShape {
+export interface ReportShape {
   ids: readonly string[];
   pairNames: readonly string[];
   /** per account, the pair indices its report lists */
@@ -184,7 +186,7 @@ function reportedPairs(account: BookAccount): number[] {
   return [...used].sort((a, b) => a - b);
 }
 
-function reportShape(book: Book): ReportShape {
+export function reportShape(book: Book): ReportShape {
   return {
     ids: book.accounts.map((a) => a.id),
     pairNames: book.pairs.map((p) => p.name),
@@ -484,7 +486,11 @@ class MarginEngine implements Engine {
   }
 
   prepare(file: unknown): PreparedBook {
-    return new ResidentBook(this.kernel, normalize(file));
+    return this.prepareBook(normalize(file));
+  }
+
+  prepareBook(book: Book): PreparedBook {
+    return new ResidentBook(this.kernel, book);
   }
 }
 

@@ -1,6 +1,7 @@
 // Bundles the TypeScript bindings with esbuild: dist/index.js (the library, ESM, no Node
 // built-ins at load time; Node reads ../build/release.wasm relative to the module),
-// dist/browser.js (the same API with the .wasm inlined, for browsers) and dist/cli.js (the
+// dist/browser.js (the same API with the .wasm inlined, for browsers), dist/pool.js with
+// dist/pool-worker.js (bulk margin across worker threads, Node) and dist/cli.js (the
 // margin-kernel command). Declarations come from tsc (tsconfig.build.json).
 import { build } from "esbuild";
 
@@ -27,6 +28,14 @@ await build({
   outfile: "dist/browser.js",
   platform: "browser",
   loader: { ".wasm": "binary" },
+});
+
+await build({
+  ...common,
+  entryPoints: ["bindings/pool.ts", "bindings/pool-worker.ts"],
+  outdir: "dist",
+  platform: "node",
+  external: ["piscina"],
 });
 
 await build({
