@@ -2,7 +2,9 @@
 // layout constants (exported as globals so the bindings' mirror can be checked against them).
 
 export { marginAccounts } from "./scenarios";
-export { normCdf } from "./math";
+export { covarianceAccounts, covarianceForm, covarianceFormSparse } from "./covariance";
+export { normCdf, expBatch, normCdfBatch } from "./math";
+export { black76Normalised, impliedLastIterations, impliedVols, normalisedBlackCall, normalisedImpliedTotalVol } from "./implied";
 export * from "./layout";
 
 /** First byte above the kernel's static data: the bindings own all memory from here on. */

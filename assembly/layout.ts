@@ -27,7 +27,8 @@
 //   OUT      per account OUT_ACC_STRIDE f64s: equity, initialMargin; per (account, pair)
 //            outPairStride(G) f64s: requirement, worstScenario (1-based), fillSet (0 none,
 //            1 bids, 2 asks), basePV, scenarioPV[G]
-//   SCRATCH  kernel workspace, scratchF64(P, G, LS) f64s
+//   SCRATCH  kernel workspace, scratchF64(P, G, LS) f64s (8-byte aligned is enough; the kernel
+//            aligns its f64x2 blocks to 16 inside it)
 
 // ---- header: i32 slots (byte offset slot * 4) ----
 export const H_PAIRS: i32 = 0; // P
@@ -95,6 +96,33 @@ export const STATUS_BAD_HEADER: i32 = 1; // counts or addresses out of range
 export const STATUS_BAD_INDEX: i32 = 2; // a pair/kind/tag/level index out of range
 export const STATUS_NON_FINITE: i32 = 3; // a result was NaN or infinite
 
+// ---- implied vols of option marks (implied.ts impliedVols): a header of its own ----
+// i32 slots at `header` (byte offset slot * 4): the count, then the byte address of each column
+// (8-byte aligned). In: price f64[n] (the mark, discounted USD per unit of the underlying),
+// forward f64[n] (USD), strike f64[n] (USD), tenor f64[n] (years), discount f64[n] (DF), right
+// i32[n] (KIND_CALL / KIND_PUT). Out: vol f64[n] (annualised; 0 unless the mark's status is
+// IV_OK), markStatus i32[n] (IV_* below), iterations i32[n] (Householder steps and bisections).
+export const IV_COUNT: i32 = 0;
+export const IV_PRICE: i32 = 1;
+export const IV_FORWARD: i32 = 2;
+export const IV_STRIKE: i32 = 3;
+export const IV_TENOR: i32 = 4;
+export const IV_DISCOUNT: i32 = 5;
+export const IV_RIGHT: i32 = 6;
+export const IV_VOL: i32 = 7;
+export const IV_MARK_STATUS: i32 = 8;
+export const IV_ITERATIONS: i32 = 9;
+export const IV_HEADER_SLOTS: i32 = 10;
+export const IV_HEADER_BYTES: i32 = 40;
+// per-mark status codes
+export const IV_OK: i32 = 0;
+export const IV_BELOW_INTRINSIC: i32 = 1; // mark < DF max(w (F - K), 0)
+export const IV_ABOVE_BOUND: i32 = 2; // mark >= DF F (call) / DF K (put)
+export const IV_BAD_INPUT: i32 = 3; // a non-finite or non-positive input, or a right that is not call/put
+export const IV_OUT_OF_DOMAIN: i32 = 4; // |ln(F/K)| > IV_MAX_LOG_MONEYNESS
+/** |ln(F/K)| beyond which the normalised price e^{-|x|/2} would leave the normal doubles */
+export const IV_MAX_LOG_MONEYNESS: f64 = 700.0;
+
 // ---- derived sizes (f64 counts) ----
 // @ts-ignore: decorator
 @inline export function gridPairF64(levelStride: i32, rows: i32): i32 {
@@ -106,10 +134,93 @@ export const STATUS_NON_FINITE: i32 = 3; // a result was NaN or infinite
   return OUT_PAIR_FIXED + rows;
 }
 
-// Scratch, reused for every account: per pair and fill-set tag, (rows + 1) PVs (the last is
-// the base PV), the base delta and a derivative count; per spot level of the current position
-// its forward, ln(F/K) and surface vol; per pair the requirement.
+// Rows of a PV accumulator: the G grid rows plus the base, rounded up to an even count so that
+// every accumulator (and every per-row input array) is 16-byte aligned for f64x2 loads and stores.
+// @ts-ignore: decorator
+@inline export function paddedRows(rows: i32): i32 {
+  return (rows + 2) & ~1;
+}
+
+// Scratch, reused for every account, from its first 16-byte aligned address (hence the 1 spare
+// f64): per pair and fill-set tag paddedRows(G) PVs (row G is the base PV, a padding row is never
+// read); the base delta and a derivative count per pair and tag (each block padded to an even
+// count); per row of the current option its forward, ln(F/K) and total vol (paddedRows(G) each)
+// and the row pricer's workspace (4 paddedRows(G)); per spot level of the
+// current option its forward, ln(F/K) and total vol; per pair the requirement; the tenor cache:
+// TENOR_CACHE_ENTRIES entries of TENOR_ENTRY_F64 f64s (tenor, pair, carry exp(b T), discount
+// exp(-r T), sqrt T, the surface's tenor bracket: two row addresses and two weights), rebuilt in
+// every call.
+export const TENOR_CACHE_ENTRIES: i32 = 1024; // a power of 2
+export const TENOR_ENTRY_F64: i32 = 9;
 // @ts-ignore: decorator
 @inline export function scratchF64(pairs: i32, rows: i32, levelStride: i32): i32 {
-  return pairs * FILL_SETS * (rows + 3) + 3 * levelStride + pairs;
+  const slots = pairs * FILL_SETS;
+  const even = (slots + 1) & ~1;
+  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + pairs +
+    TENOR_CACHE_ENTRIES * TENOR_ENTRY_F64;
+}
+
+// ---- covariance (OPNX correlation) margin: its own header and columns (assembly/covariance.ts) ----
+// A market is an instrument (canonical name); a factor is a row/column of the resident correlation
+// matrix (an explicitly listed market, or a whole pair under the default matrix: ones within a pair,
+// zeros between pairs). Every market maps to one factor. Collateral assets are the USD codes, then
+// the pairs' coins.
+//
+//   MARKETS  M markets: kind i32[M] (KIND_*), factor i32[M], mark f64[M] (USD per coin), leverage
+//            f64[M] (max leverage L > 0)
+//   CORR     the correlation matrix f64[C * C], row-major, symmetric, unit diagonal, PSD (checked
+//            by the bindings); resident: its own region, rewritten only when it changes
+//   ROWS     N rows grouped by account (positions, then working orders tagged with their fill set):
+//            market i32[N], tag i32[N] (TAG_*), size f64[N] (signed coins = qty * multiplier),
+//            entry f64[N] (USD per coin, perpetuals and futures; NaN = at the mark)
+//   ACC      A accounts: start i32[A], end i32[A] (rows [start, end)), balance f64[A * K]
+//   ASSETS   K assets: price f64[K] (USD per unit), ltv f64[K] (haircut in [0, 1])
+//   OUT      per account CV_OUT_ACC_STRIDE f64s: initialMargin, maintenanceMargin, collateral,
+//            marginRatio (% ; NaN when collateral <= 0), fillSet (0 none, 1 bids, 2 asks);
+//            per row the estimated liquidation price (NaN for orders and a zero net position)
+//   SCRATCH  cvScratchF64(M, C) f64s, 8-byte aligned (the kernel aligns its blocks to 16 inside)
+export const CV_MARKETS: i32 = 0; // M
+export const CV_FACTORS: i32 = 1; // C, the correlation matrix's order
+export const CV_ACCOUNTS: i32 = 2; // A
+export const CV_ROWS: i32 = 3; // N
+export const CV_ASSETS: i32 = 4; // K
+export const CV_PATH: i32 = 5; // CV_PATH_*: how each account's quadratic form is evaluated
+export const CV_FAIL_ACCOUNT: i32 = 6; // out: the account at which the kernel stopped, else -1
+export const CV_MARKET_KIND: i32 = 7;
+export const CV_MARKET_FACTOR: i32 = 8;
+export const CV_MARKET_MARK: i32 = 9;
+export const CV_MARKET_LEVERAGE: i32 = 10;
+export const CV_CORR: i32 = 11;
+export const CV_ROW_MARKET: i32 = 12;
+export const CV_ROW_TAG: i32 = 13;
+export const CV_ROW_SIZE: i32 = 14;
+export const CV_ROW_ENTRY: i32 = 15;
+export const CV_ACC_START: i32 = 16;
+export const CV_ACC_END: i32 = 17;
+export const CV_ACC_BALANCE: i32 = 18;
+export const CV_ASSET_PRICE: i32 = 19;
+export const CV_ASSET_LTV: i32 = 20;
+export const CV_OUT_ACC: i32 = 21;
+export const CV_OUT_ROW: i32 = 22;
+export const CV_SCRATCH: i32 = 23;
+export const CV_HEADER_I32_SLOTS: i32 = 24;
+export const CV_HEADER_BYTES: i32 = 96;
+export const CV_OUT_ACC_STRIDE: i32 = 5; // initialMargin, maintenanceMargin, collateral, marginRatio, fillSet
+// CV_PATH values: AUTO picks the dense form when an account touches at least half of the factors
+// (2 t >= C; measured crossover 0.3 to 0.7 of C, docs/covariance.md), else the sparse one;
+// SPARSE and DENSE force one (tests, benchmarks)
+export const CV_PATH_AUTO: i32 = 0;
+export const CV_PATH_SPARSE: i32 = 1;
+export const CV_PATH_DENSE: i32 = 2;
+
+// Covariance scratch from its first 16-byte aligned address (hence the 1 spare f64), every block
+// an even number of f64s (EM = M rounded up to even, EC = C likewise): per market the rate
+// mark / leverage and the account's position, bid and ask sizes (4 EM); per factor the account's
+// v for `none` (EC), v for (bids, asks) interleaved (2 EC), and dense v for none, bids, asks (3 EC);
+// the market and factor slot maps and index lists (i32, EM + EC f64s).
+// @ts-ignore: decorator
+@inline export function cvScratchF64(markets: i32, factors: i32): i32 {
+  const em = (markets + 1) & ~1;
+  const ec = (factors + 1) & ~1;
+  return 1 + 5 * em + 7 * ec;
 }

@@ -5,9 +5,14 @@
 // revalued in every grid scenario of its pair and at the base (unshocked) point, accumulated per
 // (pair, fill-set tag); then each pair is reduced: coin inventory per policy, the three fill sets
 // (none, bids, asks), requirement = max(0, max_s weight_s (PV_0 - PV_s)), worst scenario; the
-// account's initial margin is the sum of pair requirements or sqrt(R^T rho R). Per position the
-// shared terms are hoisted: one exp for the carry, one for the discount, one sqrt, one log
-// ln(F/K), and one surface read per distinct spot level (not per scenario).
+// account's initial margin is the sum of pair requirements or sqrt(R^T rho R). Per option the
+// shared terms are hoisted: the carry exp(b T) (no exp without futures marks), the discount
+// exp(-r T) (none when r = 0), sqrt T and the surface's tenor bracket come from a per-call cache
+// keyed by (pair, tenor) (positions share expiries); then one log ln(F/K) and one surface read
+// per distinct spot level (not per scenario). The rows' inputs (forward, ln(F/K), total vol for
+// the G grid rows and the base) are laid out in aligned scratch and priced by priceRows
+// (pricing.ts: one exp per row, two rows per f64x2 step in the SIMD build, the same operations
+// one row at a time in the scalar build, identical results).
 // Every count, index and address is checked before use: bad data returns a status, never traps.
 
 import {
@@ -21,10 +26,11 @@ import {
   KIND_CALL, KIND_FUTURE, KIND_PERPETUAL, KIND_PUT, KIND_SPOT,
   COIN_CAPPED, COIN_FULL, COIN_NONE,
   STATUS_BAD_HEADER, STATUS_BAD_INDEX, STATUS_NON_FINITE, STATUS_OK,
-  TAG_ASK, gridPairF64, outPairStride, scratchF64,
+  TAG_ASK, TENOR_CACHE_ENTRIES, TENOR_ENTRY_F64, gridPairF64, outPairStride, paddedRows, scratchF64,
 } from "./layout";
-import { black76, black76ForwardDelta, expiredDelta, expiredValue } from "./pricing";
-import { bracketTenor, surfaceVol } from "./surface";
+import { baseCdf, expiredDelta, expiredValue, priceRows } from "./pricing";
+import { lastAtOrBelow, surfaceTotalVols, tenorBracket } from "./surface";
+import { expKernel } from "./math";
 import { quadraticForm } from "./covariance";
 
 // ---- header access ----
@@ -60,6 +66,7 @@ function fits(addr: usize, bytes: u64): bool {
 let P: i32 = 0; // pairs
 let G: i32 = 0; // grid rows
 let LS: i32 = 0; // level stride
+let GP: i32 = 0; // paddedRows(G): PV slots per (pair, tag), even
 let gridStride: i32 = 0; // f64s per pair grid block
 let pairSpot: usize = 0;
 let pairCurveStart: usize = 0;
@@ -70,14 +77,21 @@ let pairNodes: usize = 0;
 let curve: usize = 0;
 let grid: usize = 0;
 let usdRate: f64 = 0;
-// scratch parts
-let accPV: usize = 0; // f64[P][FILL_SETS][G + 1]
-let accDelta: usize = 0; // f64[P][FILL_SETS]
-let accDerivs: usize = 0; // f64[P][FILL_SETS], count of derivative rows
+// scratch parts (accPV and the row arrays 16-byte aligned)
+let accPV: usize = 0; // f64[P][FILL_SETS][GP]
+let accDelta: usize = 0; // f64[P][FILL_SETS] (padded to even)
+let accDerivs: usize = 0; // f64[P][FILL_SETS] (padded to even), count of derivative rows
+let accBytes: usize = 0; // bytes from accPV to the end of accDerivs, zeroed per account
+let rowForward: usize = 0; // f64[GP]
+let rowLogFK: usize = 0; // f64[GP]
+let rowStdDev: usize = 0; // f64[GP]
+let rowWork: usize = 0; // f64[4 GP], priceRows' workspace
 let lvlForward: usize = 0; // f64[LS]
 let lvlLogFK: usize = 0; // f64[LS]
 let lvlVol: usize = 0; // f64[LS]
 let pairReq: usize = 0; // f64[P]
+let tenorCache: usize = 0; // f64[TENOR_CACHE_ENTRIES][TENOR_ENTRY_F64]
+let tenorMask: u32 = 0; // entries in use this call - 1 (a power of 2 minus 1)
 
 /**
  * Check the header's counts and addresses, derive the per-call market terms (funding rates,
@@ -94,6 +108,7 @@ function prepare(header: usize): i32 {
   if (P < 1 || P > 4096 || G < 1 || G > 4096 || LS < 1 || LS > G + 1 || A < 0 || N < 0 || nodes < 0)
     return STATUS_BAD_HEADER;
   gridStride = gridPairF64(LS, G);
+  GP = paddedRows(G);
   const p8 = <u64>P << 3;
   const p4 = <u64>P << 2;
   const a8 = <u64>A << 3;
@@ -127,13 +142,27 @@ function prepare(header: usize): i32 {
   ) return STATUS_BAD_HEADER;
   usdRate = load<f64>(header + HEADER_F64_OFFSET + (<usize>HF_USD_RATE << 3));
 
-  accPV = scratch;
-  accDelta = accPV + (<usize>(P * FILL_SETS * (G + 1)) << 3);
-  accDerivs = accDelta + (<usize>(P * FILL_SETS) << 3);
-  lvlForward = accDerivs + (<usize>(P * FILL_SETS) << 3);
+  const slots = P * FILL_SETS;
+  const evenSlots = (slots + 1) & ~1;
+  accPV = (scratch + 15) & ~15;
+  accDelta = accPV + (<usize>(slots * GP) << 3);
+  accDerivs = accDelta + (<usize>evenSlots << 3);
+  rowForward = accDerivs + (<usize>evenSlots << 3);
+  accBytes = rowForward - accPV;
+  rowLogFK = rowForward + (<usize>GP << 3);
+  rowStdDev = rowLogFK + (<usize>GP << 3);
+  rowWork = rowStdDev + (<usize>GP << 3);
+  lvlForward = rowWork + (<usize>(4 * GP) << 3);
   lvlLogFK = lvlForward + (<usize>LS << 3);
   lvlVol = lvlLogFK + (<usize>LS << 3);
   pairReq = lvlVol + (<usize>LS << 3);
+  tenorCache = pairReq + (<usize>P << 3);
+  // the cache holds this call's market terms only: empty it (NaN keys never match)
+  // (a small book uses a small part of it, so that emptying it costs little: 2N entries at least)
+  let entries = 16;
+  while (entries < TENOR_CACHE_ENTRIES && entries < 2 * N) entries <<= 1;
+  tenorMask = <u32>entries - 1;
+  for (let e = 0; e < entries; e++) store<f64>(tenorCache + (<usize>(e * TENOR_ENTRY_F64) << 3), NaN);
 
   for (let p = 0; p < P; p++) {
     const spot = f64At(pairSpot, p);
@@ -169,30 +198,65 @@ function prepare(header: usize): i32 {
   return STATUS_OK;
 }
 
-/** b(T) * T for pair p: funding rate linear in T between futures marks, flat outside, 0 without. */
+/**
+ * b(T) * T for pair p: funding rate linear in T between futures marks (b_j + a (b_{j+1} - b_j),
+ * a = (T - T_j) / (T_{j+1} - T_j)), flat outside, 0 without marks. Branch-free node search.
+ */
 function carryTimesTenor(p: i32, tenorYears: f64): f64 {
   const count = i32At(pairCurveCount, p);
   if (count == 0) return 0.0;
-  const first = curve + (<usize>(i32At(pairCurveStart, p) * CURVE_STRIDE) << 3);
   const stride = <usize>CURVE_STRIDE << 3;
-  let rate: f64;
-  if (tenorYears <= load<f64>(first)) {
-    rate = load<f64>(first, 16);
-  } else {
-    const last = first + <usize>(count - 1) * stride;
-    if (tenorYears >= load<f64>(last)) {
-      rate = load<f64>(last, 16);
-    } else {
-      let node = first;
-      while (load<f64>(node + stride) <= tenorYears) node += stride;
-      const t0 = load<f64>(node);
-      const t1 = load<f64>(node + stride);
-      const b0 = load<f64>(node, 16);
-      const b1 = load<f64>(node + stride, 16);
-      rate = b0 + ((b1 - b0) * (tenorYears - t0)) / (t1 - t0);
+  const first = curve + <usize>i32At(pairCurveStart, p) * stride;
+  const j = lastAtOrBelow(first, count, stride, tenorYears);
+  const node = first + <usize>j * stride;
+  const tj = load<f64>(node);
+  // flat: T at or before the first mark, or at or after the last (a = 0 reads node j as is)
+  const flat = (tenorYears <= tj) | (j == count - 1);
+  const next = select<usize>(node, node + stride, flat);
+  const a = select<f64>(0.0, (tenorYears - tj) / (load<f64>(next) - tj), flat);
+  const bj = load<f64>(node, 16);
+  return (bj + a * (load<f64>(next, 16) - bj)) * tenorYears;
+}
+
+// ---- the tenor cache: per (pair, tenor) terms shared by every position with that expiry ----
+// Entry f64s: 0 tenor, 1 pair, 2 carry exp(b(T) T), 3 discount exp(-r T), 4 sqrt T,
+// 5..8 the surface's tenor bracket (tenorBracket: low row, high row, wLow, wHigh).
+// Open addressing on a hash of (pair, tenor bits), up to TENOR_PROBES slots from the home slot;
+// when all are taken by other keys the home slot is overwritten. Keys are NaN when empty.
+const TC_PAIR: i32 = 1;
+const TC_CARRY: i32 = 2;
+const TC_DISCOUNT: i32 = 3;
+const TC_SQRT_T: i32 = 4;
+const TC_BRACKET: i32 = 5;
+const TENOR_PROBES: i32 = 4;
+
+/** The tenor cache entry of (p, tenorYears > 0), filled on a miss. */
+function tenorEntry(p: i32, tenorYears: f64): usize {
+  const bits = reinterpret<u64>(tenorYears);
+  const hash = ((<u32>bits ^ <u32>(bits >> 32)) + <u32>p * 0x85ebca77) * 0x9e3779b1;
+  const mask = tenorMask;
+  const home = (hash >>> 16) & mask;
+  const key = <f64>p;
+  let entry = tenorCache + (<usize>(home * <u32>TENOR_ENTRY_F64) << 3);
+  for (let probe = 1; ; probe++) {
+    const tenor = load<f64>(entry);
+    if (tenor == tenorYears && load<f64>(entry, TC_PAIR << 3) == key) return entry;
+    if (tenor != tenor) break; // empty
+    if (probe == TENOR_PROBES) {
+      entry = tenorCache + (<usize>(home * <u32>TENOR_ENTRY_F64) << 3);
+      break;
     }
+    entry = tenorCache + (<usize>(((home + <u32>probe) & mask) * <u32>TENOR_ENTRY_F64) << 3);
   }
-  return rate * tenorYears;
+  store<f64>(entry, tenorYears);
+  store<f64>(entry, key, TC_PAIR << 3);
+  // the kernel's exp (fdlibm, math.ts); exp(0) = 1 exactly
+  store<f64>(entry, i32At(pairCurveCount, p) == 0 ? 1.0 : expKernel(carryTimesTenor(p, tenorYears)), TC_CARRY << 3);
+  store<f64>(entry, usdRate == 0.0 ? 1.0 : expKernel(-usdRate * tenorYears), TC_DISCOUNT << 3);
+  store<f64>(entry, Math.sqrt(tenorYears), TC_SQRT_T << 3);
+  const nT = i32At(pairTenors, p);
+  if (nT > 0) tenorBracket(<usize>i32At(pairSurface, p), nT, i32At(pairNodes, p), tenorYears, entry + (<usize>TC_BRACKET << 3));
+  return entry;
 }
 
 /**
@@ -209,7 +273,7 @@ function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears
   const rowLevel = levelLog + (<usize>LS << 3);
   const rowVolMult = rowLevel + (<usize>G << 3);
   const slot = p * FILL_SETS + tag;
-  const pv = accPV + (<usize>(slot * (G + 1)) << 3);
+  const pv = accPV + (<usize>(slot * GP) << 3);
 
   if (kind == KIND_CALL || kind == KIND_PUT) {
     const w: f64 = kind == KIND_CALL ? 1.0 : -1.0;
@@ -228,31 +292,38 @@ function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears
     const nT = i32At(pairTenors, p);
     if (nT == 0) return NaN; // no surface for an option: the bindings never send this
     const nK = i32At(pairNodes, p);
-    const surface = <usize>i32At(pairSurface, p);
-    const carry = Math.exp(carryTimesTenor(p, tenorYears));
-    const discount = Math.exp(-usdRate * tenorYears);
-    const sqrtT = Math.sqrt(tenorYears);
+    const entry = tenorEntry(p, tenorYears);
+    const carry = load<f64>(entry, TC_CARRY << 3);
+    const discount = load<f64>(entry, TC_DISCOUNT << 3);
     const forward0 = spot * carry;
     const logFK0 = Math.log(forward0 / strike);
-    bracketTenor(surface, nT, nK, tenorYears);
+    // sticky moneyness: at level l (shocked spot S' = S * mult) ln(F'/K) = ln(F/K) + ln(mult)
+    const kBase = <usize>i32At(pairSurface, p) + (<usize>nT << 3);
+    const sqrtT = load<f64>(entry, TC_SQRT_T << 3);
+    surfaceTotalVols(kBase, nK, entry + (<usize>TC_BRACKET << 3), sqrtT, logFK0, levelLog, levels, lvlVol);
     for (let l = 0; l < levels; l++) {
-      // sticky moneyness: k = ln(K / F(T; S')) at the level's shocked spot S' = S * mult
-      const logFK = logFK0 + f64At(levelLog, l);
       store<f64>(lvlForward + (<usize>l << 3), forward0 * f64At(levelMult, l));
-      store<f64>(lvlLogFK + (<usize>l << 3), logFK);
-      store<f64>(lvlVol + (<usize>l << 3), surfaceVol(surface, nT, nK, -logFK) * sqrtT);
+      store<f64>(lvlLogFK + (<usize>l << 3), logFK0 + f64At(levelLog, l));
     }
+    // rows 0..G-1: the grid; row G: the base (level 0 = the unshocked spot, unshocked vol);
+    // a padding row G+1 (when G is even) repeats the base and lands in a PV slot never read
     for (let s = 0; s < G; s++) {
-      const level = load<i32>(rowLevel + (<usize>s << 3));
-      const stdDev = f64At(lvlVol, level) * f64At(rowVolMult, s);
-      const value = black76(f64At(lvlForward, level), strike, f64At(lvlLogFK, level), stdDev, discount, w);
-      addF64(pv, s, size * value);
+      const level = <usize>load<i32>(rowLevel + (<usize>s << 3)) << 3;
+      const at = <usize>s << 3;
+      store<f64>(rowForward + at, load<f64>(lvlForward + level));
+      store<f64>(rowLogFK + at, load<f64>(lvlLogFK + level));
+      store<f64>(rowStdDev + at, load<f64>(lvlVol + level) * f64At(rowVolMult, s));
     }
-    // level 0 is the unshocked spot
     const stdDev0 = f64At(lvlVol, 0);
-    const base = black76(forward0, strike, logFK0, stdDev0, discount, w);
-    addF64(pv, G, size * base);
-    addF64(accDelta, slot, size * carry * black76ForwardDelta(logFK0, stdDev0, discount, w));
+    for (let s = G; s < GP; s++) {
+      const at = <usize>s << 3;
+      store<f64>(rowForward + at, forward0);
+      store<f64>(rowLogFK + at, logFK0);
+      store<f64>(rowStdDev + at, stdDev0);
+    }
+    const base = priceRows(rowForward, rowLogFK, rowStdDev, GP, strike, w, discount, size, pv, rowWork, G);
+    // forward delta DF w N(w d1) (the step for zero vol), times dF/dS = carry
+    addF64(accDelta, slot, size * carry * (discount * w * baseCdf));
     addF64(accDerivs, slot, 1.0);
     return base;
   }
@@ -260,7 +331,7 @@ function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears
   // linear: spot, perpetual, future (value = spot level * carry factor)
   let factor = 1.0;
   if (kind == KIND_FUTURE) {
-    if (tenorYears > 0.0) factor = Math.exp(carryTimesTenor(p, tenorYears));
+    if (tenorYears > 0.0) factor = load<f64>(tenorEntry(p, tenorYears), TC_CARRY << 3);
   } else if (kind != KIND_SPOT && kind != KIND_PERPETUAL) {
     return NaN;
   }
@@ -295,7 +366,7 @@ function reducePair(p: i32, policy: i32, coins: f64, out: usize): f64 {
   const levelMult = block + 8;
   const rowLevel = levelMult + (<usize>(2 * LS) << 3);
   const rowWeight = rowLevel + (<usize>(2 * G) << 3);
-  const own = accPV + (<usize>(p * FILL_SETS * (G + 1)) << 3);
+  const own = accPV + (<usize>(p * FILL_SETS * GP) << 3);
   const ownSlot = p * FILL_SETS;
 
   let bestReq = -1.0;
@@ -304,7 +375,7 @@ function reducePair(p: i32, policy: i32, coins: f64, out: usize): f64 {
   let bestCoin = 0.0;
   for (let set = 0; set < FILL_SETS; set++) {
     // set 0 = positions only; set 1/2 = positions plus the bid/ask rows
-    const extra = own + (<usize>(set * (G + 1)) << 3);
+    const extra = own + (<usize>(set * GP) << 3);
     const withExtra: f64 = set == 0 ? 0.0 : 1.0;
     const delta = f64At(accDelta, ownSlot) + withExtra * f64At(accDelta, ownSlot + set);
     const derivs = f64At(accDerivs, ownSlot) + withExtra * f64At(accDerivs, ownSlot + set);
@@ -329,7 +400,7 @@ function reducePair(p: i32, policy: i32, coins: f64, out: usize): f64 {
       bestCoin = coin;
     }
   }
-  const extra = own + (<usize>(bestSet * (G + 1)) << 3);
+  const extra = own + (<usize>(bestSet * GP) << 3);
   const withExtra: f64 = bestSet == 0 ? 0.0 : 1.0;
   store<f64>(out, bestReq);
   store<f64>(out, <f64>(bestWorst + 1), 8);
@@ -371,14 +442,13 @@ export function marginAccounts(header: usize): i32 {
   const outAcc = slotAddr(header, H_OUT_ACC);
   const outPair = slotAddr(header, H_OUT_PAIR);
   const pairStride = outPairStride(G);
-  const pvBytes = <usize>((P * FILL_SETS * (G + 3)) << 3);
 
   for (let a = 0; a < A; a++) {
     const start = i32At(accStart, a);
     const end = i32At(accEnd, a);
     let status = STATUS_OK;
     if (start < 0 || end < start || end > N) status = STATUS_BAD_INDEX;
-    memory.fill(accPV, 0, pvBytes);
+    memory.fill(accPV, 0, accBytes);
     let equity = f64At(accUsd, a);
     for (let i = start; status == STATUS_OK && i < end; i++) {
       const kind = i32At(posKind, i);

@@ -69,6 +69,26 @@ export const STATUS_BAD_HEADER = 1;
 export const STATUS_BAD_INDEX = 2;
 export const STATUS_NON_FINITE = 3;
 
+// implied vols of option marks: header slots, per-mark status codes, domain
+export const IV_COUNT = 0;
+export const IV_PRICE = 1;
+export const IV_FORWARD = 2;
+export const IV_STRIKE = 3;
+export const IV_TENOR = 4;
+export const IV_DISCOUNT = 5;
+export const IV_RIGHT = 6;
+export const IV_VOL = 7;
+export const IV_MARK_STATUS = 8;
+export const IV_ITERATIONS = 9;
+export const IV_HEADER_SLOTS = 10;
+export const IV_HEADER_BYTES = 40;
+export const IV_OK = 0;
+export const IV_BELOW_INTRINSIC = 1;
+export const IV_ABOVE_BOUND = 2;
+export const IV_BAD_INPUT = 3;
+export const IV_OUT_OF_DOMAIN = 4;
+export const IV_MAX_LOG_MONEYNESS = 700;
+
 /** What each kernel status means; the engine raises MarginError(E_KERNEL) with this text. */
 export const KERNEL_STATUS_MESSAGES: Readonly<Record<number, string>> = {
   [STATUS_BAD_HEADER]: "kernel rejected the memory layout (a count or address out of range)",
@@ -84,6 +104,61 @@ export function outPairStride(rows: number): number {
   return OUT_PAIR_FIXED + rows;
 }
 
+/** Rows of a PV accumulator: grid rows plus the base, rounded up to even (16-byte aligned blocks). */
+export function paddedRows(rows: number): number {
+  return (rows + 2) & ~1;
+}
+
+/** The kernel's per-call cache of tenor terms (carry, discount, sqrt T, surface bracket) in scratch. */
+export const TENOR_CACHE_ENTRIES = 1024;
+export const TENOR_ENTRY_F64 = 9;
+
+/**
+ * Scratch f64s: 1 spare for 16-byte alignment, PV accumulators, deltas and counts, row inputs and
+ * workspace, level inputs, requirements, the tenor cache.
+ */
 export function scratchF64(pairs: number, rows: number, levelStride: number): number {
-  return pairs * FILL_SETS * (rows + 3) + 3 * levelStride + pairs;
+  const slots = pairs * FILL_SETS;
+  const even = (slots + 1) & ~1;
+  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + pairs +
+    TENOR_CACHE_ENTRIES * TENOR_ENTRY_F64;
+}
+
+// covariance (OPNX correlation) margin: header slots, strides, codes (assembly/layout.ts)
+export const CV_MARKETS = 0;
+export const CV_FACTORS = 1;
+export const CV_ACCOUNTS = 2;
+export const CV_ROWS = 3;
+export const CV_ASSETS = 4;
+export const CV_PATH = 5;
+export const CV_FAIL_ACCOUNT = 6;
+export const CV_MARKET_KIND = 7;
+export const CV_MARKET_FACTOR = 8;
+export const CV_MARKET_MARK = 9;
+export const CV_MARKET_LEVERAGE = 10;
+export const CV_CORR = 11;
+export const CV_ROW_MARKET = 12;
+export const CV_ROW_TAG = 13;
+export const CV_ROW_SIZE = 14;
+export const CV_ROW_ENTRY = 15;
+export const CV_ACC_START = 16;
+export const CV_ACC_END = 17;
+export const CV_ACC_BALANCE = 18;
+export const CV_ASSET_PRICE = 19;
+export const CV_ASSET_LTV = 20;
+export const CV_OUT_ACC = 21;
+export const CV_OUT_ROW = 22;
+export const CV_SCRATCH = 23;
+export const CV_HEADER_I32_SLOTS = 24;
+export const CV_HEADER_BYTES = 96;
+export const CV_OUT_ACC_STRIDE = 5;
+export const CV_PATH_AUTO = 0;
+export const CV_PATH_SPARSE = 1;
+export const CV_PATH_DENSE = 2;
+
+/** Covariance scratch f64s: 1 spare for 16-byte alignment, 4 per-market and 6 per-factor f64 blocks, the slot maps. */
+export function cvScratchF64(markets: number, factors: number): number {
+  const em = (markets + 1) & ~1;
+  const ec = (factors + 1) & ~1;
+  return 1 + 5 * em + 7 * ec;
 }

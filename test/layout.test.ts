@@ -28,6 +28,7 @@ describe("bindings/layout.ts mirrors assembly/layout.ts", () => {
     const fn = exports as Record<string, (...args: number[]) => number>;
     expect(fn.gridPairF64(levels, rows)).toBe(L.gridPairF64(levels, rows));
     expect(fn.outPairStride(rows)).toBe(L.outPairStride(rows));
+    expect(fn.paddedRows(rows)).toBe(L.paddedRows(rows));
     for (const pairs of [1, 2, 5]) expect(fn.scratchF64(pairs, rows, levels)).toBe(L.scratchF64(pairs, rows, levels));
   });
 
