@@ -4,18 +4,23 @@
  * no Node built-ins. `createEngine({ wasm })` still accepts other bytes, a URL or a module.
  */
 import releaseWasm from "../build/release.wasm";
-import { compileKernel, once } from "./kernel.js";
+import scalarWasm from "../build/scalar.wasm";
+import { once, selectKernel } from "./kernel.js";
 import { createEngineWith, type Engine, type EngineOptions } from "./engine.js";
 
-const inlineKernel = once(() => compileKernel(releaseWasm));
+const inlineKernel = once(() => selectKernel(releaseWasm, () => scalarWasm));
 
-/** Compile the inlined kernel (once per page) and instantiate it; each engine has its own memory. */
+/**
+ * Compile the inlined kernel (once per page: the SIMD build where the browser supports it, else
+ * the scalar one) and instantiate it; each engine has its own memory.
+ */
 export function createEngine(options: EngineOptions = {}): Promise<Engine> {
   return createEngineWith(inlineKernel, options);
 }
 
 export { normalize } from "./validate.js";
 export { MarginError, ErrorCode, type ErrorCodeValue } from "./errors.js";
-export type { Engine, EngineOptions } from "./engine.js";
+export type { Engine, EngineOptions, PreparedBook, MarginOutputs } from "./engine.js";
+export type { KernelBuild, KernelSource } from "./kernel.js";
 export type * from "./model/types.js";
 export type * from "./model/book.js";

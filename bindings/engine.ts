@@ -10,11 +10,13 @@
  * prepare -> margin -> dispose on the same regions, so repeated calls reuse the same bytes.
  */
 import type { Book, BookAccount, BookPair, ResolvedInstrument } from "./model/book.js";
-import type { AccountReport, AccountStatus, FillSet, PairReport, Report } from "./model/types.js";
+import type { AccountReport, AccountStatus, CovarianceReport, FillSet, PairReport, Report } from "./model/types.js";
 import { normalize, normalizeMarketUpdate } from "./validate.js";
 import { ErrorCode, MarginError } from "./errors.js";
-import { Kernel, compileKernel, type KernelSource } from "./kernel.js";
+import { Kernel, compileKernel, type KernelBuild, type KernelSource, type SelectedKernel } from "./kernel.js";
 import * as L from "./layout.js";
+import { marginCovarianceBook } from "./covariance.js";
+import { resolveMarkSurface, resolveMarkSurfaces } from "./surface-marks.js";
 
 export interface EngineOptions {
   /** the kernel's bytes, URL, Response or compiled module; default: the release build (see index.ts, browser.ts) */
@@ -26,12 +28,19 @@ export interface Engine {
   margin(file: unknown): Report;
   /** Margin an already normalized book (see normalize() in validate.ts). */
   marginBook(book: Book): Report;
+  /**
+   * The same file under the covariance (OPNX correlation) model, whatever its `params.model` (which
+   * only selects what the CLI prints); see bindings/covariance.ts for resident covariance books.
+   */
+  marginCovariance(file: unknown): CovarianceReport;
   /** Validate a file and lay its book out in linear memory, resident until dispose(), ready for ticks. */
   prepare(file: unknown): PreparedBook;
   /** The same for an already normalized book (the prepared book takes it over: ticks move its market). */
   prepareBook(book: Book): PreparedBook;
   /** Current size of the kernel's linear memory, bytes. */
   readonly memoryBytes: number;
+  /** The kernel build in use: `simd` where the runtime has WebAssembly SIMD, else `scalar`. */
+  readonly kernelBuild: KernelBuild;
 }
 
 /** Per-account numbers straight from the kernel's output columns (no report objects). */
@@ -242,6 +251,8 @@ class ResidentBook implements PreparedBook {
   private ran = false;
 
   constructor(kernel: Kernel, book: Book) {
+    // surfaces given as option marks become nodes first (kernel implied vols), before any region is held
+    resolveMarkSurfaces(kernel, book.pairs);
     this.kernel = kernel;
     this.book = book;
     this.accountIds = book.accounts.map((a) => a.id);
@@ -275,13 +286,16 @@ class ResidentBook implements PreparedBook {
 
   updateMarket(market: unknown): void {
     this.checkLive();
-    const updates = normalizeMarketUpdate(market, this.book.pairs, this.book.asOfMs);
+    const updates = normalizeMarketUpdate(market, this.book.pairs, this.book.asOfMs, this.book.params.usdRate);
+    // new option marks become nodes before anything of the book changes
+    for (const u of updates) if (u.optionMarks) u.surface = resolveMarkSurface(this.kernel, u.optionMarks);
     let spotsOnly = true;
     for (const u of updates) {
       const pair = this.book.pairs[u.pairIndex];
       if (u.spot !== undefined) pair.spot = u.spot;
       if (u.futures !== undefined) pair.futures = u.futures;
       if (u.surface !== undefined) pair.surface = u.surface;
+      if (u.optionMarks !== undefined) pair.optionMarks = u.optionMarks;
       spotsOnly &&= u.futures === undefined && u.surface === undefined;
     }
     if (spotsOnly) {
@@ -330,6 +344,11 @@ class ResidentBook implements PreparedBook {
   accountReport(index: number): AccountReport {
     if (!(index >= 0 && index < this.accountIds.length)) throw new RangeError(`account index ${index} out of range`);
     return liftAccount(this.shape, this.outputs(), index);
+  }
+
+  image(): { memory: WebAssembly.Memory; header: number } {
+    this.checkLive();
+    return { memory: this.kernel.exports.memory, header: this.header };
   }
 
   dispose(): void {
@@ -461,11 +480,22 @@ class ResidentBook implements PreparedBook {
   }
 }
 
+/**
+ * For benchmarks and tests only (not exported by the package): the kernel's memory and the
+ * header address of a prepared book, so another implementation can run on the same image.
+ */
+export function kernelImage(book: PreparedBook): { memory: WebAssembly.Memory; header: number } {
+  if (!(book instanceof ResidentBook)) throw new TypeError("kernelImage: not a book of this engine");
+  return book.image();
+}
+
 class MarginEngine implements Engine {
   private readonly kernel: Kernel;
+  readonly kernelBuild: KernelBuild;
 
-  constructor(kernel: Kernel) {
+  constructor(kernel: Kernel, build: KernelBuild) {
     this.kernel = kernel;
+    this.kernelBuild = build;
   }
 
   get memoryBytes(): number {
@@ -474,6 +504,10 @@ class MarginEngine implements Engine {
 
   margin(file: unknown): Report {
     return this.marginBook(normalize(file));
+  }
+
+  marginCovariance(file: unknown): CovarianceReport {
+    return marginCovarianceBook(this.kernel, normalize(file), this);
   }
 
   marginBook(book: Book): Report {
@@ -496,12 +530,13 @@ class MarginEngine implements Engine {
 
 /**
  * An engine over its own kernel instance: `options.wasm` when given, else `defaultKernel()`
- * (each entry point passes its own, compiled once per process).
+ * (each entry point passes its own, selected and compiled once per process).
  */
 export async function createEngineWith(
-  defaultKernel: () => Promise<WebAssembly.Module>,
+  defaultKernel: () => Promise<SelectedKernel>,
   options: EngineOptions = {},
 ): Promise<Engine> {
-  const module = options.wasm === undefined ? await defaultKernel() : await compileKernel(options.wasm);
-  return new MarginEngine(await Kernel.create(module));
+  const { module, build } =
+    options.wasm === undefined ? await defaultKernel() : { module: await compileKernel(options.wasm), build: "custom" as const };
+  return new MarginEngine(await Kernel.create(module), build);
 }

@@ -8,28 +8,38 @@
  * This entry reads the release kernel next to the package in Node (and fetches it elsewhere);
  * `margin-kernel/browser` has it inlined.
  */
-import { compileKernel, once, type KernelSource } from "./kernel.js";
+import { once, selectKernel } from "./kernel.js";
 import { createEngineWith, type Engine, type EngineOptions } from "./engine.js";
 
 const RELEASE_WASM = new URL("../build/release.wasm", import.meta.url);
+const SCALAR_WASM = new URL("../build/scalar.wasm", import.meta.url);
 
-/** A file: URL is read from disk (Node); anything else is compiled as it is. */
-async function readIfFile(source: KernelSource): Promise<KernelSource> {
-  if (!(source instanceof URL) || source.protocol !== "file:") return source;
-  const { readFile } = await import("node:fs/promises");
-  return readFile(source);
+/** The bytes behind a URL: read from disk for file: URLs (Node), fetched otherwise. */
+async function bytesOf(url: URL): Promise<Uint8Array> {
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    return readFile(url);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`margin-kernel: cannot fetch ${url.href}: ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
-const releaseKernel = once(async () => compileKernel(await readIfFile(RELEASE_WASM)));
+const releaseKernel = once(async () => selectKernel(await bytesOf(RELEASE_WASM), () => bytesOf(SCALAR_WASM)));
 
-/** Compile the kernel (once per process) and instantiate it; each engine has its own memory. */
+/**
+ * Compile the kernel (once per process: the SIMD build where supported, else the scalar one) and
+ * instantiate it; each engine has its own memory. `options.wasm` replaces the kernel (a file: URL
+ * is read from disk).
+ */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  const wasm = options.wasm === undefined ? undefined : await readIfFile(options.wasm);
+  const wasm = options.wasm instanceof URL && options.wasm.protocol === "file:" ? await bytesOf(options.wasm) : options.wasm;
   return createEngineWith(releaseKernel, { ...options, wasm });
 }
 
 export { normalize } from "./validate.js";
 export { MarginError, ErrorCode, type ErrorCodeValue } from "./errors.js";
-export type { Engine, EngineOptions } from "./engine.js";
+export type { Engine, EngineOptions, PreparedBook, MarginOutputs } from "./engine.js";
+export type { KernelBuild, KernelSource } from "./kernel.js";
 export type * from "./model/types.js";
 export type * from "./model/book.js";

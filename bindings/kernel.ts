@@ -31,6 +31,30 @@ export async function compileKernel(source: KernelSource): Promise<WebAssembly.M
   return WebAssembly.compile(source as BufferSource);
 }
 
+/** Which kernel build an engine runs: the SIMD release build, its scalar twin, or one the caller passed. */
+export type KernelBuild = "simd" | "scalar" | "custom";
+
+export interface SelectedKernel {
+  module: WebAssembly.Module;
+  build: KernelBuild;
+}
+
+/**
+ * Pick the SIMD build when this runtime validates its bytes (the most precise feature test: it
+ * checks every instruction the kernel uses), else compile the scalar build.
+ */
+export async function selectKernel(
+  simdBytes: Uint8Array,
+  scalarBytes: () => Promise<Uint8Array> | Uint8Array,
+): Promise<SelectedKernel> {
+  if (typeof WebAssembly === "undefined") {
+    throw new MarginError(ErrorCode.NO_WASM, "", "WebAssembly is not available in this runtime");
+  }
+  const simd = simdBytes as Uint8Array<ArrayBuffer>;
+  if (WebAssembly.validate(simd)) return { module: await WebAssembly.compile(simd), build: "simd" };
+  return { module: await WebAssembly.compile((await scalarBytes()) as Uint8Array<ArrayBuffer>), build: "scalar" };
+}
+
 /** Memoize an async load: one shared promise, forgotten on failure so a later call can retry. */
 export function once<T>(load: () => Promise<T>): () => Promise<T> {
   let pending: Promise<T> | null = null;

@@ -98,7 +98,7 @@ export async function createPool(options: PoolOptions = {}): Promise<MarginPool>
     return {
       accountIds: shape.ids,
       async updateMarket(market: unknown): Promise<void> {
-        normalizeMarketUpdate(market, book.pairs, book.asOfMs);
+        normalizeMarketUpdate(market, book.pairs, book.asOfMs, book.params.usdRate);
         await Promise.all(shards.map(({ worker }) => send(worker, { op: "update", id, market })));
       },
       run,

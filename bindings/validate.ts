@@ -4,7 +4,8 @@
  * `MarginError(code, path, detail)` with the field's path (`accounts[0].positions[2].qty`).
  *
  * Checks run in this order: the file's top level, `asOf`, `market` (pair by pair), `params`,
- * `accounts` (account by account, each field in the order the types declare it).
+ * the option marks of `{options}` surfaces against their no-arbitrage bounds (these need
+ * `params.usdRate`), `accounts` (account by account, each field in the order the types declare it).
  * `normalizeMarket` and `normalizeAccount` are separate so that one bad account can be caught
  * on its own.
  */
@@ -12,7 +13,9 @@ import { ErrorCode, MarginError, type ErrorCodeValue } from "./errors.js";
 import type {
   Book,
   BookAccount,
+  BookMarketCorrelation,
   BookFuture,
+  BookOptionMark,
   BookGridRow,
   BookOrder,
   BookPair,
@@ -27,11 +30,15 @@ import {
   INSTRUMENT_KINDS,
   PAIR_NAME,
   USD_CODES,
+  canonicalName,
   parseInstrumentName,
   resolveInstrument,
   type InstrumentSpec,
 } from "./model/instrument.js";
-import type { CoinPolicy } from "./model/types.js";
+import type { CoinPolicy, MarginModel } from "./model/types.js";
+import { psdFailure, type PsdFailure } from "./model/correlation.js";
+import { IV_MAX_LOG_MONEYNESS } from "./layout.js";
+import { forwardAt } from "./surface-marks.js";
 
 // ---------------------------------------------------------------------------------------------
 // Paths and field checkers
@@ -179,7 +186,8 @@ const FUTURE_MARK_KEYS = ["expiry", "mark"];
 const SURFACE_KEYS = ["tenors", "logMoneyness", "vols", "atmVol", "options"];
 const NODE_SURFACE_KEYS = ["tenors", "logMoneyness", "vols"];
 
-type PairMarket = Pick<BookPair, "name" | "spot" | "futures" | "surface">;
+/** A pair's market as read; a surface of option marks is `marks` (bounds checked once params are read). */
+type PairMarket = Pick<BookPair, "name" | "spot" | "futures" | "surface"> & { marks: OptionMarkRead[] | null };
 
 /** Checks everything in the file but the contents of `accounts`. */
 export function normalizeMarket(file: unknown): Market {
@@ -193,8 +201,9 @@ export function normalizeMarket(file: unknown): Market {
   const pairMarkets = names.map((name) => readPairMarket(market[name], name, asOfMs));
 
   const { params, grid, shocks } = readParams(file.params, names);
-  const pairs = pairMarkets.map((pm, i) => ({
+  const pairs = pairMarkets.map(({ marks, ...pm }, i) => ({
     ...pm,
+    ...(marks === null ? {} : { optionMarks: boundOptionMarks(marks, pm.spot, pm.futures, params.usdRate) }),
     ...shocks[i],
     grid: pairGrid(grid, shocks[i].ssf, shocks[i].vsf),
   }));
@@ -213,12 +222,12 @@ function readPairMarket(raw: unknown, name: string, asOfMs: number): PairMarket 
   }
   const o = record(raw, path);
   knownKeys(o, path, PAIR_MARKET_KEYS);
-  return {
-    name,
-    spot: num(o.spot, at(path, "spot"), { gt: 0 }),
-    futures: optional(o.futures, (v) => readFutureMarks(v, at(path, "futures"), asOfMs), []),
-    surface: optional(o.surface, (v) => readSurface(v, at(path, "surface")), null),
-  };
+  const spot = num(o.spot, at(path, "spot"), { gt: 0 });
+  const futures = optional(o.futures, (v) => readFutureMarks(v, at(path, "futures"), asOfMs), []);
+  const surface = optional(o.surface, (v) => readSurface(v, at(path, "surface"), name, asOfMs), null);
+  return surface === null || !("marks" in surface)
+    ? { name, spot, futures, surface, marks: null }
+    : { name, spot, futures, surface: null, marks: surface.marks };
 }
 
 /** What a market tick changes for one pair of a prepared book; absent fields stay as they are. */
@@ -226,14 +235,24 @@ export interface MarketUpdate {
   pairIndex: number;
   spot?: number;
   futures?: BookFuture[];
-  surface?: BookSurface;
+  /** null with `optionMarks`: a surface of marks, which the engine resolves to nodes */
+  surface?: BookSurface | null;
+  /** given with every new surface: the validated marks, or null for a node or flat surface */
+  optionMarks?: BookOptionMark[] | null;
 }
 
 /**
  * Checks a market tick `{ PAIR: { spot?, futures?, surface? } }` against the pairs of a book:
- * the same rules as the file's `market` (paths `market.BTC.spot`, ...), every pair known.
+ * the same rules as the file's `market` (paths `market.BTC.spot`, ...), every pair known. Option
+ * marks are checked against the forward of the spot and futures in effect after the update and
+ * against DF = exp(-usdRate T): pass the book's `params.usdRate`.
  */
-export function normalizeMarketUpdate(raw: unknown, pairs: readonly BookPair[], asOfMs: number): MarketUpdate[] {
+export function normalizeMarketUpdate(
+  raw: unknown,
+  pairs: readonly BookPair[],
+  asOfMs: number,
+  usdRate: number = DEFAULTS.usdRate,
+): MarketUpdate[] {
   const market = record(raw, "market");
   return Object.keys(market).map((name) => {
     const path = at("market", name);
@@ -246,7 +265,17 @@ export function normalizeMarketUpdate(raw: unknown, pairs: readonly BookPair[], 
     const update: MarketUpdate = { pairIndex };
     if (o.spot !== undefined) update.spot = num(o.spot, at(path, "spot"), { gt: 0 });
     if (o.futures !== undefined) update.futures = readFutureMarks(o.futures, at(path, "futures"), asOfMs);
-    if (o.surface !== undefined) update.surface = readSurface(o.surface, at(path, "surface"));
+    if (o.surface !== undefined) {
+      const surface = readSurface(o.surface, at(path, "surface"), name, asOfMs);
+      if ("marks" in surface) {
+        const spot = update.spot ?? pairs[pairIndex].spot;
+        update.surface = null;
+        update.optionMarks = boundOptionMarks(surface.marks, spot, update.futures ?? pairs[pairIndex].futures, usdRate);
+      } else {
+        update.surface = surface;
+        update.optionMarks = null;
+      }
+    }
     return update;
   });
 }
@@ -270,15 +299,15 @@ function readFutureMarks(raw: unknown, path: string, asOfMs: number): BookFuture
   return marks.sort((a, b) => a.tenorYears - b.tenorYears);
 }
 
-function readSurface(raw: unknown, path: string): BookSurface {
+function readSurface(raw: unknown, path: string, pair: string, asOfMs: number): BookSurface | { marks: OptionMarkRead[] } {
   const o = record(raw, path);
   knownKeys(o, path, SURFACE_KEYS);
   if (o.options !== undefined) {
-    fail(
-      ErrorCode.TYPE,
-      at(path, "options"),
-      "surface from option marks is not supported yet; give {tenors, logMoneyness, vols} or {atmVol}",
-    );
+    const extra = SURFACE_KEYS.find((key) => key !== "options" && o[key] !== undefined);
+    if (extra) {
+      fail(ErrorCode.TYPE, at(path, extra), "does not go with options; give {tenors, logMoneyness, vols}, {atmVol} or {options}");
+    }
+    return { marks: readOptionMarks(o.options, at(path, "options"), pair, asOfMs) };
   }
   if (o.atmVol !== undefined) {
     const extra = NODE_SURFACE_KEYS.find((key) => o[key] !== undefined);
@@ -312,9 +341,106 @@ function ascending(raw: unknown, path: string, bounds: Bounds = {}): number[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Surfaces from option marks (docs/surface-construction.md)
+
+const OPTION_MARK_KEYS = ["instrument", "mark"];
+
+/** A mark as read from the file; its forward and discount factor come with the bounds check. */
+type OptionMarkRead = Omit<BookOptionMark, "forward" | "discountFactor">;
+
+/** `{options: [{instrument, mark}]}`: at least one mark, each an unexpired option on `pair`, none twice. */
+function readOptionMarks(raw: unknown, path: string, pair: string, asOfMs: number): OptionMarkRead[] {
+  const items = list(raw, path);
+  if (items.length === 0) fail(ErrorCode.SHAPE, path, `must have at least one option mark on ${pair}`);
+  const firstIndexOf = new Map<string, number>();
+  return items.map((item, j): OptionMarkRead => {
+    const p = at(path, j);
+    const o = record(item, p);
+    knownKeys(o, p, OPTION_MARK_KEYS);
+    const instrumentPath = at(p, "instrument");
+    const spec = readMarkInstrument(o.instrument, instrumentPath, pair);
+    const name = canonicalName(spec);
+    const tenor = tenorYears(spec.expiryMs, asOfMs);
+    if (!(tenor > 0)) fail(ErrorCode.RANGE, instrumentPath, `${name} has expired (T <= 0 at asOf); a mark needs time to expiry`);
+    const key = `${spec.expiryMs} ${spec.strike} ${spec.isCall}`;
+    const first = firstIndexOf.get(key);
+    if (first !== undefined) fail(ErrorCode.ORDER, instrumentPath, `duplicate mark of ${name}; ${at(path, first)} marks it too`);
+    firstIndexOf.set(key, j);
+    const mark = num(o.mark, at(p, "mark"), { gt: 0 });
+    return { name, isCall: spec.isCall, strike: spec.strike, expiryMs: spec.expiryMs, tenorYears: tenor, mark, path: p };
+  });
+}
+
+/** A mark's instrument: a name or an object, an option on `pair`, multiplier 1 (a mark is USD per coin). */
+function readMarkInstrument(raw: unknown, path: string, pair: string): InstrumentSpec {
+  const notOnPair = (other: string, where: string): never =>
+    fail(ErrorCode.RANGE, where, `must be an option on ${pair} (a mark of market.${pair}), not on ${other}`);
+  let spec: InstrumentSpec;
+  if (typeof raw === "string") {
+    spec = parseInstrumentName(raw, path);
+    if (spec.pair !== pair) notOnPair(spec.pair, path);
+  } else if (isRecord(raw)) {
+    // (a mark needs no pair index: 0 stands in for this pair's)
+    spec = readInstrumentObject(raw, path, (other, pairPath) => (other === pair ? 0 : notOnPair(other, pairPath))).spec;
+    if (spec.multiplier !== 1) {
+      fail(ErrorCode.RANGE, at(path, "multiplier"), `must be 1: a mark is USD per coin, got ${spec.multiplier}`);
+    }
+  } else {
+    present(raw, path, "an option name or object");
+    return fail(
+      ErrorCode.TYPE,
+      path,
+      `must be an option name such as ${pair}-27DEC26-30000-C or an object {kind: "option", ...}, got ${describe(raw)}`,
+    );
+  }
+  if (spec.kind !== "option") fail(ErrorCode.TYPE, path, `must be an option on ${pair}, got the ${spec.kind} ${canonicalName(spec)}`);
+  return spec;
+}
+
+/**
+ * Each mark against its no-arbitrage bounds on the forward F(T) = S exp(b(T) T) (b(T) from the
+ * futures marks, SPEC.md "Instruments") and DF = exp(-usdRate T), w = +1 call / -1 put:
+ * DF max(w (F - K), 0) <= mark < DF F (call) / DF K (put); E_ARBITRAGE at the mark otherwise.
+ * The kernel's inversion states the same bounds in the same arithmetic (assembly/implied.ts).
+ */
+function boundOptionMarks(
+  marks: readonly OptionMarkRead[],
+  spot: number,
+  futures: readonly BookFuture[],
+  usdRate: number,
+): BookOptionMark[] {
+  return marks.map((m): BookOptionMark => {
+    const forward = forwardAt(spot, futures, m.tenorYears);
+    const discountFactor = Math.exp(-usdRate * m.tenorYears);
+    const w = m.isCall ? 1 : -1;
+    const intrinsic = discountFactor * Math.max(w * (forward - m.strike), 0);
+    const bound = discountFactor * (m.isCall ? forward : m.strike);
+    const markPath = at(m.path, "mark");
+    const terms = `F(T) = ${forward}, DF = ${discountFactor}`;
+    if (m.mark < intrinsic) {
+      const formula = m.isCall ? "DF max(F - K, 0)" : "DF max(K - F, 0)";
+      fail(ErrorCode.ARBITRAGE, markPath, `${m.mark} is below the intrinsic value ${intrinsic} of ${m.name} (${formula} with ${terms})`);
+    }
+    if (m.mark >= bound) {
+      const formula = m.isCall ? "a call is worth less than DF F" : "a put is worth less than DF K";
+      fail(ErrorCode.ARBITRAGE, markPath, `${m.mark} is at or above the no-arbitrage bound ${bound} of ${m.name} (${formula}, ${terms})`);
+    }
+    if (!(Math.abs(Math.log(m.strike / forward)) <= IV_MAX_LOG_MONEYNESS)) {
+      const detail = `${m.name}: |ln(K/F)| must be <= ${IV_MAX_LOG_MONEYNESS} to invert in double precision (F(T) = ${forward})`;
+      fail(ErrorCode.RANGE, at(m.path, "instrument"), detail);
+    }
+    const { name, isCall, strike, expiryMs, tenorYears: tenor, mark, path } = m;
+    return { name, isCall, strike, expiryMs, tenorYears: tenor, mark, forward, discountFactor, path };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Params and grids
 
-const PARAM_KEYS = ["grid", "pairs", "usdRate", "mmFraction", "coinPolicy", "pairCorrelation"];
+const PARAM_KEYS = [
+  "grid", "pairs", "usdRate", "mmFraction", "coinPolicy", "pairCorrelation",
+  "model", "leverage", "ltv", "marketCorrelation",
+];
 const PAIR_PARAM_KEYS = ["ssf", "vsf"];
 const GRID_KEYS = ["rows"];
 const GRID_ROW_KEYS = ["spot", "vol", "weight"];
@@ -393,6 +519,13 @@ function readParams(raw: unknown, pairNames: string[]): ParamsRead {
         ? null
         : readCorrelation(o.pairCorrelation, at(path, "pairCorrelation"), pairNames.length),
   };
+  // covariance-model inputs: kept only when given (bindings/covariance.ts applies the defaults)
+  if (o.model !== undefined) params.model = oneOf(o.model, at(path, "model"), MODELS, "margin model");
+  if (o.leverage !== undefined) params.leverage = readLeverage(o.leverage, at(path, "leverage"), pairNames);
+  if (o.ltv !== undefined) params.ltv = readLtv(o.ltv, at(path, "ltv"), pairNames);
+  if (o.marketCorrelation !== undefined) {
+    params.marketCorrelation = readMarketCorrelation(o.marketCorrelation, at(path, "marketCorrelation"), pairNames);
+  }
   return { params, grid, shocks };
 }
 
@@ -456,6 +589,11 @@ function readCorrelation(raw: unknown, path: string, n: number): number[][] {
     const rowPath = at(path, i);
     return numbers(sized(list(r, rowPath), rowPath, n, "entries (one per pair in market)"), rowPath, { ge: -1, le: 1 });
   });
+  return unitSymmetric(matrix, path);
+}
+
+/** Rejects a diagonal entry other than 1 and an entry that differs from its mirror (exactly). */
+function unitSymmetric(matrix: number[][], path: string): number[][] {
   matrix.forEach((r, i) =>
     r.forEach((x, j) => {
       const cell = at(at(path, i), j);
@@ -466,6 +604,109 @@ function readCorrelation(raw: unknown, path: string, n: number): number[][] {
     }),
   );
   return matrix;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Covariance-model params (SPEC.md "Correlation (covariance) margin")
+
+const MODELS: readonly MarginModel[] = ["scenario", "covariance"];
+const MARKET_CORRELATION_KEYS = ["markets", "matrix"];
+/** The most markets params.marketCorrelation may list (its PSD check costs n^3 / 6 multiply-adds). */
+export const MAX_CORRELATED_MARKETS = 2048;
+
+/** An instrument name as a market: parsed, its pair in `market`, canonical (`BTC-05DEC26` is `BTC-5DEC26`). */
+function marketName(name: string, path: string, pairNames: readonly string[]): string {
+  const spec = parseInstrumentName(name, path);
+  if (!pairNames.includes(spec.pair)) fail(ErrorCode.UNKNOWN, path, unknownPair(spec.pair, pairNames));
+  return canonicalName(spec);
+}
+
+/** `{ instrumentName: maxLeverage > 0 }`, keyed by canonical name; two keys naming one market are rejected. */
+function readLeverage(raw: unknown, path: string, pairNames: readonly string[]): Record<string, number> {
+  const leverage: Record<string, number> = {};
+  const keyOf = new Map<string, string>();
+  for (const [key, value] of Object.entries(record(raw, path))) {
+    const p = at(path, key);
+    const name = marketName(key, p, pairNames);
+    const first = keyOf.get(name);
+    if (first !== undefined) fail(ErrorCode.ORDER, p, `names the same market (${name}) as ${at(path, first)}`);
+    keyOf.set(name, key);
+    leverage[name] = num(value, p, { gt: 0 });
+  }
+  return leverage;
+}
+
+/** `{ coin: haircut in [0, 1] }` for USD codes and pairs in `market`. */
+function readLtv(raw: unknown, path: string, pairNames: readonly string[]): Record<string, number> {
+  const ltv: Record<string, number> = {};
+  for (const [key, value] of Object.entries(record(raw, path))) {
+    const p = at(path, key);
+    if (!USD_CODES.includes(key) && !pairNames.includes(key)) {
+      fail(ErrorCode.UNKNOWN, p, `unknown coin ${key}; expected ${[...USD_CODES, ...pairNames].join(", ")}`);
+    }
+    ltv[key] = num(value, p, { ge: 0, le: 1 });
+  }
+  return ltv;
+}
+
+/**
+ * `{ markets: [names], matrix: [[...]] }`: each market once (by canonical name), the matrix square
+ * over them, entries in [-1, 1], unit diagonal, symmetric, positive semi-definite (model/correlation.ts:
+ * pivoted LDL^T with tolerance 4 n eps).
+ */
+function readMarketCorrelation(raw: unknown, path: string, pairNames: readonly string[]): BookMarketCorrelation {
+  const o = record(raw, path);
+  knownKeys(o, path, MARKET_CORRELATION_KEYS);
+  const marketsPath = at(path, "markets");
+  const names = list(o.markets, marketsPath);
+  if (names.length === 0) fail(ErrorCode.SHAPE, marketsPath, "must name at least one market");
+  if (names.length > MAX_CORRELATED_MARKETS) {
+    fail(ErrorCode.SHAPE, marketsPath, `must name at most ${MAX_CORRELATED_MARKETS} markets, got ${names.length}`);
+  }
+  const indexOf = new Map<string, number>();
+  const markets = names.map((item, i) => {
+    const p = at(marketsPath, i);
+    const name = marketName(text(item, p), p, pairNames);
+    const first = indexOf.get(name);
+    if (first !== undefined) fail(ErrorCode.ORDER, p, `duplicate market ${name}; ${at(marketsPath, first)} names it too`);
+    indexOf.set(name, i);
+    return name;
+  });
+  const matrixPath = at(path, "matrix");
+  const n = markets.length;
+  const rows = sized(list(o.matrix, matrixPath), matrixPath, n, "rows (one per market in markets)");
+  const matrix = rows.map((r, i) => {
+    const rowPath = at(matrixPath, i);
+    return numbers(sized(list(r, rowPath), rowPath, n, "entries (one per market in markets)"), rowPath, { ge: -1, le: 1 });
+  });
+  unitSymmetric(matrix, matrixPath);
+  const failure = psdFailure(matrix);
+  if (failure !== null) fail(ErrorCode.RANGE, matrixPath, notPsd(failure, markets));
+  return { markets, matrix };
+}
+
+/**
+ * A replacement `params.marketCorrelation` for a prepared covariance book, checked like the file's
+ * (paths `params.marketCorrelation...`); null or undefined selects the default matrix.
+ */
+export function normalizeMarketCorrelation(raw: unknown, pairNames: readonly string[]): BookMarketCorrelation | null {
+  if (raw === null || raw === undefined) return null;
+  return readMarketCorrelation(raw, at("params", "marketCorrelation"), pairNames);
+}
+
+function notPsd(failure: PsdFailure, markets: readonly string[]): string {
+  const after =
+    failure.eliminated.length === 0
+      ? ""
+      : ` after eliminating ${failure.eliminated.slice(0, 5).map((i) => markets[i]).join(", ")}${failure.eliminated.length > 5 ? ", ..." : ""}`;
+  const why =
+    failure.kind === "pivot"
+      ? `pivot ${+failure.pivot.toPrecision(6)} at ${markets[failure.index]}${after}`
+      : `${markets[failure.index]} and ${markets[failure.other]} have no variance left${after} but a covariance of ${+failure.value.toPrecision(6)}`;
+  return (
+    `is not positive semi-definite: pivoted LDL^T (tolerance 4 n eps = ${failure.tolerance.toPrecision(3)}) finds ${why}, ` +
+    "so some portfolio would have a negative variance; give a valid correlation matrix (e.g. the nearest one, Higham 2002)"
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,7 +744,7 @@ export function normalizeAccount(raw: unknown, index: number, market: Market): B
   const idPath = at(path, "id");
   const id = text(o.id, idPath);
   if (id === "") fail(ErrorCode.RANGE, idPath, "must be a non-empty string");
-  const { usd, coins } = readBalances(o.balances, at(path, "balances"), market);
+  const { usd, coins, usdByCode } = readBalances(o.balances, at(path, "balances"), market);
   const positionsPath = at(path, "positions");
   const ordersPath = at(path, "orders");
   const positions = optional(
@@ -516,7 +757,7 @@ export function normalizeAccount(raw: unknown, index: number, market: Market): B
     (v) => list(v, ordersPath).map((r, i) => readOrder(r, at(ordersPath, i), market)),
     [],
   );
-  return { id, usd, coins, positions, orders, path };
+  return { id, usd, coins, ...(usdByCode && { usdByCode }), positions, orders, path };
 }
 
 /** Every account in file order; account ids must be unique. */
@@ -540,20 +781,27 @@ export function normalize(file: unknown): Book {
   return { asOfMs: market.asOfMs, params: market.params, pairs: market.pairs, accounts };
 }
 
-function readBalances(raw: unknown, path: string, market: Market): { usd: number; coins: number[] } {
+function readBalances(
+  raw: unknown,
+  path: string,
+  market: Market,
+): { usd: number; coins: number[]; usdByCode?: Record<string, number> } {
   const balances = optional(raw, (v) => record(v, path), {} as Obj);
   const coins = market.pairs.map(() => 0);
   let usd = 0;
+  let usdByCode: Record<string, number> | undefined;
   for (const [key, value] of Object.entries(balances)) {
     const p = at(path, key);
     if (USD_CODES.includes(key)) {
-      usd += num(value, p);
+      const amount = num(value, p);
+      usd += amount;
+      (usdByCode ??= {})[key] = amount;
     } else {
       const pairIndex = pairOf(key, p, market);
       coins[pairIndex] += num(value, p);
     }
   }
-  return { usd, coins };
+  return { usd, coins, usdByCode };
 }
 
 function readPosition(raw: unknown, path: string, market: Market): BookPosition {
@@ -596,7 +844,7 @@ function readInstrument(raw: unknown, path: string, market: Market): ResolvedIns
     spec = parseInstrumentName(raw, path);
     pairIndex = pairOf(spec.pair, path, market);
   } else if (isRecord(raw)) {
-    ({ spec, pairIndex } = readInstrumentObject(raw, path, market));
+    ({ spec, pairIndex } = readInstrumentObject(raw, path, (pair, pairPath) => pairOf(pair, pairPath, market)));
   } else {
     present(raw, path, "an instrument name or object");
     return fail(
@@ -605,21 +853,26 @@ function readInstrument(raw: unknown, path: string, market: Market): ResolvedIns
       `must be an instrument name such as BTC-PERPETUAL or an object {kind, pair, ...}, got ${describe(raw)}`,
     );
   }
-  if (spec.kind === "option" && market.pairs[pairIndex].surface === null) {
+  if (spec.kind === "option" && market.pairs[pairIndex].surface === null && !market.pairs[pairIndex].optionMarks) {
     const detail = `an option on ${spec.pair} needs a volatility surface, but market.${spec.pair} has none`;
     fail(ErrorCode.MISSING, path, detail);
   }
   return resolveInstrument(spec, pairIndex, market.asOfMs);
 }
 
-function readInstrumentObject(o: Obj, path: string, market: Market): { spec: InstrumentSpec; pairIndex: number } {
+/** An instrument object; `pairIndexOf(pair, pairPath)` places its pair (and rejects one it cannot). */
+function readInstrumentObject(
+  o: Obj,
+  path: string,
+  pairIndexOf: (pair: string, pairPath: string) => number,
+): { spec: InstrumentSpec; pairIndex: number } {
   knownKeys(o, path, INSTRUMENT_KEYS);
   const kind = oneOf(o.kind, at(path, "kind"), INSTRUMENT_KINDS, "instrument kind");
   const inapplicable = Object.keys(o).find((key) => !KIND_KEYS[kind].includes(key));
   if (inapplicable !== undefined) fail(ErrorCode.UNKNOWN, at(path, inapplicable), `does not apply to a ${kind}`);
   const pairPath = at(path, "pair");
   const pair = text(o.pair, pairPath);
-  const pairIndex = pairOf(pair, pairPath, market);
+  const pairIndex = pairIndexOf(pair, pairPath);
   const isOption = kind === "option";
   const spec: InstrumentSpec = {
     kind,

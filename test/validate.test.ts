@@ -153,7 +153,7 @@ const BAD: BadCase[] = [
   { name: "future mark missing", mutate: (f) => delete btc(f).futures[0].mark, path: "market.BTC.futures[0].mark", code: MISSING },
 
   // surfaces
-  { name: "surface from option marks", mutate: (f) => (btc(f).surface = { options: [] }), path: "market.BTC.surface.options", code: TYPE },
+  { name: "surface from no option marks", mutate: (f) => (btc(f).surface = { options: [] }), path: "market.BTC.surface.options", code: SHAPE },
   { name: "surface a string", mutate: (f) => (btc(f).surface = "flat"), path: "market.BTC.surface", code: TYPE },
   { name: "surface with a typo key", mutate: (f) => (f.market.ETH.surface = { atmvol: 0.7 }), path: "market.ETH.surface.atmvol", code: UNKNOWN },
   { name: "empty surface", mutate: (f) => (btc(f).surface = {}), path: "market.BTC.surface.tenors", code: MISSING },
@@ -409,11 +409,9 @@ describe("normalize rejects bad input", () => {
     expect(error.message).toContain("write BTC-25DEC26-0d5-C");
   });
 
-  it("gives the not-yet-supported message for surfaces from option marks", () => {
+  it("asks for at least one mark in a surface from option marks", () => {
     const error = thrown(() => normalize(file((f) => (btc(f).surface = { options: [] }))));
-    expect(error.message).toBe(
-      "market.BTC.surface.options: surface from option marks is not supported yet; give {tenors, logMoneyness, vols} or {atmVol}",
-    );
+    expect(error.message).toBe("market.BTC.surface.options: must have at least one option mark on BTC");
   });
 
   it("names the pair when an option has no surface", () => {

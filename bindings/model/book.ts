@@ -4,7 +4,7 @@
  * (test/reference/) start from this object; everything numeric past this point (funding curve,
  * surface interpolation, pricing, scenarios, reductions) each of them derives on its own.
  */
-import type { AccountStatus, CoinPolicy, FillSet } from "./types.js";
+import type { AccountStatus, CoinPolicy, FillSet, MarginModel } from "./types.js";
 
 export type InstrumentKind = "spot" | "perpetual" | "future" | "option";
 
@@ -53,6 +53,11 @@ export interface BookAccount {
   usd: number;
   /** coin balance per pair index (length = pairs.length, 0 where none) */
   coins: number[];
+  /**
+   * the USD, USDC and USDT balances as the file gives them (their sum is `usd`), for per-code
+   * haircuts (`params.ltv`); absent when the file gives none, and then all of `usd` counts as USD
+   */
+  usdByCode?: Record<string, number>;
   positions: BookPosition[];
   orders: BookOrder[];
   path: string;
@@ -89,9 +94,38 @@ export interface BookPair {
   vsf: number;
   /** ascending by tenor, unique expiries, every tenor > 0 */
   futures: BookFuture[];
-  /** null when the pair has no options in the file (then no option may reference it) */
+  /**
+   * null when the pair has no options in the file (then no option may reference it); also null
+   * while a surface given as option marks (`optionMarks`) is not yet resolved to nodes, which the
+   * engine does (kernel implied vols, docs/surface-construction.md) before it writes the market
+   */
   surface: BookSurface | null;
+  /** the validated option marks of a `{options: [...]}` surface; absent or null for node and flat surfaces */
+  optionMarks?: BookOptionMark[] | null;
   grid: BookGridRow[];
+}
+
+/**
+ * One validated option mark of a surface built from marks (SPEC.md "Implied-volatility surface"):
+ * DF max(w (F - K), 0) <= mark < DF F (call) / DF K (put), with F and DF below.
+ */
+export interface BookOptionMark {
+  /** canonical name, e.g. `BTC-25DEC26-95000-C` */
+  name: string;
+  isCall: boolean;
+  /** USD, > 0 */
+  strike: number;
+  expiryMs: number;
+  /** ACT/365 years from asOf, > 0 */
+  tenorYears: number;
+  /** USD per coin (a contract of multiplier 1), > 0 */
+  mark: number;
+  /** F(T) = S exp(b(T) T), USD, from the pair's spot and futures marks when the mark was validated */
+  forward: number;
+  /** DF = exp(-usdRate T) */
+  discountFactor: number;
+  /** field path of this mark, e.g. `market.BTC.surface.options[3]` */
+  path: string;
 }
 
 export interface BookParams {
@@ -100,6 +134,22 @@ export interface BookParams {
   mmFraction: number;
   coinPolicy: CoinPolicy;
   pairCorrelation: number[][] | null;
+  // Covariance-model inputs, present only when the file gives them (bindings/covariance.ts
+  // applies the defaults, which depend on the book's markets):
+  /** the report the CLI prints; absent: "scenario" */
+  model?: MarginModel;
+  /** max leverage per canonical instrument name, > 0; markets not listed: 20 */
+  leverage?: Record<string, number>;
+  /** haircut (LTV) in [0, 1] per USD code or pair name; not listed: 1 for USD codes, 0.9 for coins */
+  ltv?: Record<string, number>;
+  /** correlation over named markets (canonical names, each once); absent: 1 within a pair, 0 between pairs */
+  marketCorrelation?: BookMarketCorrelation;
+}
+
+/** Validated: square, symmetric, unit diagonal, entries in [-1, 1], positive semi-definite. */
+export interface BookMarketCorrelation {
+  markets: string[];
+  matrix: number[][];
 }
 
 export interface Book {
@@ -109,4 +159,4 @@ export interface Book {
   accounts: BookAccount[];
 }
 
-export type { AccountStatus, CoinPolicy, FillSet };
+export type { AccountStatus, CoinPolicy, FillSet, MarginModel };

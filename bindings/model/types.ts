@@ -33,6 +33,25 @@ export interface ParamsInput {
   coinPolicy?: CoinPolicy;
   /** correlation matrix over pairs (in `market` key order), null = plain sum */
   pairCorrelation?: number[][] | null;
+  /** which report the CLI prints (its `--model` flag overrides this); default `scenario`. The API offers both. */
+  model?: MarginModel;
+  /** covariance model: max leverage per instrument name (> 0), e.g. `{ "BTC-PERPETUAL": 50 }`; default 20 */
+  leverage?: Record<string, number>;
+  /** covariance model: collateral haircut (LTV, in [0, 1]) per coin; default 1.0 for USD, USDC, USDT and 0.9 for other coins */
+  ltv?: Record<string, number>;
+  /** covariance model: correlation between markets; default 1 between markets of the same pair, 0 between pairs */
+  marketCorrelation?: MarketCorrelationInput;
+}
+
+/** The margin models: PowerTrade-style scenarios (SPAN) or OPNX-style correlation of leveraged notionals. */
+export type MarginModel = "scenario" | "covariance";
+
+/** A correlation matrix over named markets: `matrix[i][j]` is the correlation of `markets[i]` and `markets[j]`. */
+export interface MarketCorrelationInput {
+  /** instrument names (Deribit style), each once */
+  markets: string[];
+  /** symmetric, unit diagonal, entries in [-1, 1], positive semi-definite */
+  matrix: number[][];
 }
 
 export interface InstrumentObject {
@@ -129,4 +148,28 @@ export interface AccountReport {
 
 export interface Report {
   accounts: AccountReport[];
+}
+
+/** One account under the covariance (OPNX correlation) model; money in USD. */
+export interface CovarianceAccountReport {
+  id: string;
+  /** sqrt(v^T rho v), v_i = x_i p_i / L_i per market, for the fill set that sets it */
+  initialMargin: number;
+  /** initialMargin / 2 */
+  maintenanceMargin: number;
+  /** balances x price x LTV (debts in full) + unrealised PnL of perpetuals and futures + spot and option positions at mark */
+  collateral: number;
+  /** 100 * maintenanceMargin / collateral, percent; null when collateral <= 0 (at or past liquidation) */
+  marginRatio: number | null;
+  /**
+   * per instrument the account holds a position in: mark - (collateral - MM) / x, USD per coin, x the
+   * net position in coins; null when the net position is 0
+   */
+  liquidationPrice: Record<string, number | null>;
+  /** the working-order fill set whose quadratic form is the largest (none on ties) */
+  fillSet: FillSet;
+}
+
+export interface CovarianceReport {
+  accounts: CovarianceAccountReport[];
 }

@@ -1,17 +1,20 @@
 /**
  * Seeded random portfolio files: valid by construction, covering every feature of the scenario
  * model (names and objects, spot/perpetual/future/option, expired options, zero vols, futures
- * curves, node and flat surfaces, all grids and coin policies, orders, coin balances, multipliers,
- * pair correlation).
+ * curves, node and flat surfaces (and, behind `markSurfaces`, surfaces of option marks), all grids
+ * and coin policies, orders, coin balances, multipliers, pair correlation).
  */
 import type {
   AccountInput,
+  MarkSurfaceInput,
   InstrumentInput,
   OrderInput,
   PairMarketInput,
   PortfolioFile,
   PositionInput,
 } from "../../bindings/model/types.js";
+import type { BookSurface } from "../../bindings/model/book.js";
+import { black76, surfaceVol } from "../reference/model.js";
 
 /** mulberry32: a small, fast, seedable 32-bit PRNG (uniform in [0, 1)). */
 export function rng(seed: number): () => number {
@@ -80,6 +83,12 @@ export interface RandomFileOptions {
   optionShare?: number;
   /** randomize params (grid, policy, rates, correlation); otherwise defaults */
   randomParams?: boolean;
+  /**
+   * give some pairs a surface of option marks (`{options: [...]}`) priced by Black-76 off the
+   * pair's generated node surface, with strikes within 2.5 of their total vols of the forward; drawn from a
+   * generator of its own, so the rest of the file is the same as without the flag
+   */
+  markSurfaces?: boolean;
 }
 
 /** A valid portfolio file with `accounts` accounts over BTC, ETH and SOL. */
@@ -157,5 +166,62 @@ export function randomFile(seed: number, options: RandomFileOptions): PortfolioF
         : null,
     };
   }
+  if (options.markSurfaces) {
+    const marks = new Gen(seed ^ 0x5eed0f);
+    for (const pair of pairs) {
+      if (marks.chance(0.75)) market[pair] = { ...market[pair], surface: markSurface(marks, pair, market[pair], file.params?.usdRate ?? 0) };
+    }
+  }
   return file;
+}
+
+/** b(T) of SPEC.md "Instruments" from the futures marks (linear between them, flat outside). */
+function fundingRate(spot: number, futures: readonly { expiry: string; mark: number }[], tenorYears: number): number {
+  const nodes = futures
+    .map((f) => ({ t: (Date.parse(f.expiry) - AS_OF_MS) / (365 * DAY_MS), b: 0 }))
+    .map((node, j) => ({ ...node, b: Math.log(futures[j].mark / spot) / node.t }));
+  if (nodes.length === 0) return 0;
+  if (tenorYears <= nodes[0].t) return nodes[0].b;
+  const last = nodes[nodes.length - 1];
+  if (tenorYears >= last.t) return last.b;
+  const j = nodes.findIndex((node) => node.t > tenorYears);
+  const [l, r] = [nodes[j - 1], nodes[j]];
+  return l.b + ((tenorYears - l.t) / (r.t - l.t)) * (r.b - l.b);
+}
+
+/** Option marks on 1 to 4 expiries, 1 to 6 strikes each (calls, puts or both), priced off the pair's node surface. */
+function markSurface(g: Gen, pair: string, pm: PairMarketInput, usdRate: number): MarkSurfaceInput {
+  const given = pm.surface as { atmVol?: number; tenors?: number[]; logMoneyness?: number[]; vols?: number[][] };
+  const nodes: BookSurface =
+    given.atmVol !== undefined
+      ? { tenors: [1], logMoneyness: [0], vols: [[given.atmVol]] }
+      : { tenors: given.tenors!, logMoneyness: given.logMoneyness!, vols: given.vols! };
+  const options: MarkSurfaceInput["options"] = [];
+  for (const days of sortedUnique(Array.from({ length: g.int(1, 4) }, () => g.int(1, 730)))) {
+    const { code, iso } = deribitDate(days);
+    const tenorYears = days / 365;
+    const forward = pm.spot * Math.exp(fundingRate(pm.spot, pm.futures ?? [], tenorYears) * tenorYears);
+    const discountFactor = Math.exp(-usdRate * tenorYears);
+    const totalVol = Math.max(0.2, surfaceVol(nodes, 0, tenorYears)) * Math.sqrt(tenorYears);
+    const taken = new Set<string>();
+    for (let i = g.int(1, 6); i > 0; i--) {
+      const raw = forward * Math.exp(totalVol * g.uniform(-2.5, 2.5) * (taken.size === 0 ? 0.01 : 1)); // the first near the money
+      const digits = Math.pow(10, Math.floor(Math.log10(raw)) - 3);
+      const strike = Math.round(raw / digits) * digits; // 4 significant digits
+      const vol = Math.max(0.05, surfaceVol(nodes, Math.log(strike / forward), tenorYears));
+      // deeper in the money than 2.5 of its own total vols, a mark carries too little of its vol
+      if (Math.abs(Math.log(strike / forward)) > 2.5 * vol * Math.sqrt(tenorYears)) continue;
+      const rights = g.pick([["call"], ["put"], ["call", "put"]] as const);
+      for (const right of rights) {
+        if (taken.has(`${strike}${right}`)) continue;
+        taken.add(`${strike}${right}`);
+        const mark = black76(forward, strike, tenorYears, vol, discountFactor, right === "call");
+        const instrument: InstrumentInput = Number.isInteger(strike) && g.chance(0.5)
+          ? `${pair}-${code}-${strike}-${right === "call" ? "C" : "P"}`
+          : { kind: "option", pair, right, strike, expiry: iso };
+        options.push({ instrument, mark });
+      }
+    }
+  }
+  return { options };
 }
