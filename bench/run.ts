@@ -1,0 +1,216 @@
+/**
+ * `npm run bench`: tinybench suites, a table on stdout and bench/results.json.
+ *
+ *   kernel   ns per scenario-evaluation (one option valued in one grid scenario), options-only
+ *            books of 10 .. 1e6 positions: SIMD build, scalar build, and the plain-TS port of the
+ *            same algorithm (bench/ts-kernel.ts) on the same memory image, in the same run
+ *   account  one 50-position account: p50/p99 of a tick (spot update + kernel + the account's
+ *            report) and of engine.margin(file) from the file object
+ *   bulk     100k accounts x 20 positions (two thirds options) re-margined after a tick, on one
+ *            thread and on the worker pool
+ *   memory   linear memory before and after 1e5 margin calls and 1e5 ticks
+ *
+ * Setup (generating, validating, laying out books) is outside every timed function; each timed
+ * function reads a result so nothing can be skipped. `--quick` runs small sizes only (a smoke test:
+ * it writes nothing unless --out is given). `--out FILE` writes the JSON elsewhere.
+ */
+import { Bench } from "tinybench";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { createEngine, type Engine } from "../bindings/index.js";
+import { kernelImage, type PreparedBook } from "../bindings/engine.js";
+import { marginAccountsTs } from "./ts-kernel.js";
+import { mixedBook, optionsBook } from "./books.js";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const outArg = args.indexOf("--out");
+const outFile = outArg >= 0 ? args[outArg + 1] : quick ? null : "bench/results.json";
+const ROOT = new URL("../../", import.meta.url); // the bundle runs from build/bench/
+
+const GRID_ROWS = 9; // powertrade9: evaluations per option per pass (the base is not counted)
+let sink = 0; // every timed function adds a result here
+
+interface Row {
+  suite: string;
+  case: string;
+  [k: string]: string | number;
+}
+const rows: Row[] = [];
+
+function stats(bench: Bench, name: string): { mean: number; p50: number; p99: number; samples: number } {
+  const task = bench.getTask(name);
+  const result = task?.result;
+  if (!result || !("latency" in result)) throw new Error(`bench task ${name} did not complete: ${JSON.stringify(result)}`);
+  return { mean: result.latency.mean, p50: result.latency.p50, p99: result.latency.p99, samples: result.latency.samples?.length ?? result.runtime.length };
+}
+
+async function engines(): Promise<{ simd: Engine; scalar: Engine }> {
+  const bytes = (name: string) => readFileSync(new URL(`build/${name}.wasm`, ROOT));
+  return { simd: await createEngine({ wasm: bytes("release") }), scalar: await createEngine({ wasm: bytes("scalar") }) };
+}
+
+/** First account's initial margin of a book's last run, read from linear memory. */
+function readIM(book: PreparedBook): number {
+  return book.outputs().accounts[1];
+}
+
+async function kernelSuite(simd: Engine, scalar: Engine): Promise<Record<number, Record<string, number>>> {
+  const sizes = quick ? [10, 1_000] : [10, 1_000, 100_000, 1_000_000];
+  const perSize: Record<number, Record<string, number>> = {};
+  for (const n of sizes) {
+    const file = optionsBook(n);
+    const simdBook = simd.prepare(file);
+    const scalarBook = scalar.prepare(file);
+    simdBook.run();
+    // the TS port runs on a copy of the SIMD engine's memory image, with the same header
+    const image = kernelImage(simdBook);
+    const copy = image.memory.buffer.slice(0);
+    const heavy = n >= 100_000;
+    const bench = new Bench({
+      name: `kernel ${n}`,
+      time: heavy ? 2_000 : 500,
+      iterations: n >= 1_000_000 ? 3 : heavy ? 5 : 20,
+      warmupIterations: heavy ? 1 : 10,
+    });
+    bench
+      .add("simd", () => {
+        simdBook.run();
+        sink += readIM(simdBook);
+      })
+      .add("scalar", () => {
+        scalarBook.run();
+        sink += readIM(scalarBook);
+      })
+      .add("ts", () => {
+        sink += marginAccountsTs(copy, image.header);
+      });
+    await bench.run();
+    const evals = n * GRID_ROWS;
+    const ns = (name: string) => (stats(bench, name).mean * 1e6) / evals;
+    perSize[n] = { simd: ns("simd"), scalar: ns("scalar"), ts: ns("ts") };
+    rows.push({
+      suite: "kernel", case: `${n} options`,
+      "simd ns/eval": +ns("simd").toFixed(2), "scalar ns/eval": +ns("scalar").toFixed(2), "ts ns/eval": +ns("ts").toFixed(2),
+      "ts/simd": +(ns("ts") / ns("simd")).toFixed(2), "ts/scalar": +(ns("ts") / ns("scalar")).toFixed(2),
+    });
+    simdBook.dispose();
+    scalarBook.dispose();
+  }
+  return perSize;
+}
+
+async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99: number; fileP50: number; fileP99: number }> {
+  const file = mixedBook(1, 50, 3);
+  const book = engine.prepare(file);
+  let tick = 0;
+  const bench = new Bench({ name: "account50", time: quick ? 300 : 2_000, warmupIterations: 200 });
+  bench
+    .add("tick", () => {
+      book.updateMarket({ BTC: { spot: 90_000 + (tick++ % 2_000) } });
+      book.run();
+      sink += book.accountReport(0).initialMargin;
+    })
+    .add("file", () => {
+      sink += engine.margin(file).accounts[0].initialMargin;
+    });
+  await bench.run();
+  book.dispose();
+  const t = stats(bench, "tick");
+  const f = stats(bench, "file");
+  rows.push({ suite: "account", case: "50 positions, tick", "p50 us": +(t.p50 * 1e3).toFixed(2), "p99 us": +(t.p99 * 1e3).toFixed(2), samples: t.samples });
+  rows.push({ suite: "account", case: "50 positions, margin(file)", "p50 us": +(f.p50 * 1e3).toFixed(2), "p99 us": +(f.p99 * 1e3).toFixed(2), samples: f.samples });
+  return { tickP50: t.p50 * 1e3, tickP99: t.p99 * 1e3, fileP50: f.p50 * 1e3, fileP99: f.p99 * 1e3 };
+}
+
+async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs: number; threads: number }> {
+  const accounts = quick ? 2_000 : 100_000;
+  const file = mixedBook(accounts, 20, 4);
+  const book = engine.prepare(file);
+  const { createPool } = (await import(new URL("dist/pool.js", ROOT).href)) as typeof import("../bindings/pool.js");
+  const pool = await createPool({ threads: 2 });
+  const pooled = await pool.prepare(file);
+  let tick = 0;
+  const bench = new Bench({ name: "bulk", time: quick ? 300 : 3_000, iterations: quick ? 5 : 10, warmupIterations: 2 });
+  bench
+    .add("one thread", () => {
+      book.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
+      book.run();
+      sink += readIM(book);
+    })
+    .add("pool", async () => {
+      await pooled.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
+      sink += (await pooled.run())[1];
+    });
+  await bench.run();
+  const one = stats(bench, "one thread");
+  const pooledStats = stats(bench, "pool");
+  rows.push({ suite: "bulk", case: `${accounts} accounts x 20, tick`, "one thread ms": +one.mean.toFixed(1), "pool ms": +pooledStats.mean.toFixed(1), "speedup": +(one.mean / pooledStats.mean).toFixed(2), threads: pool.threads });
+  await pooled.dispose();
+  await pool.close();
+  book.dispose();
+  return { oneThreadMs: one.mean, poolMs: pooledStats.mean, threads: pool.threads };
+}
+
+async function memorySuite(engine: Engine): Promise<{ before: number; after: number; tickBefore: number; tickAfter: number }> {
+  const calls = quick ? 1_000 : 100_000;
+  const file = mixedBook(1, 50, 5);
+  engine.margin(file);
+  const before = engine.memoryBytes;
+  for (let i = 0; i < calls; i++) sink += engine.margin(file).accounts[0].equity;
+  const after = engine.memoryBytes;
+  const book = engine.prepare(mixedBook(200, 20, 6));
+  book.run();
+  const tickBefore = engine.memoryBytes;
+  for (let i = 0; i < calls; i++) {
+    book.updateMarket({ ETH: { spot: 3_000 + (i % 300) } });
+    book.run();
+  }
+  const tickAfter = engine.memoryBytes;
+  book.dispose();
+  rows.push({ suite: "memory", case: `${calls} margin(file) calls`, "before bytes": before, "after bytes": after });
+  rows.push({ suite: "memory", case: `${calls} ticks of a 200-account book`, "before bytes": tickBefore, "after bytes": tickAfter });
+  return { before, after, tickBefore, tickAfter };
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? "unknown",
+  cores: cpus().length,
+  memoryGiB: +(totalmem() / 2 ** 30).toFixed(1),
+  node: process.version,
+  date: new Date().toISOString(),
+};
+
+const { simd, scalar } = await engines();
+const kernel = await kernelSuite(simd, scalar);
+const account = await accountSuite(simd);
+const bulk = await bulkSuite(simd);
+const memory = await memorySuite(simd);
+
+const at = kernel[100_000] ?? kernel[1_000];
+const results = {
+  machine,
+  kernelNsPerEval: at.simd,
+  kernelScalarNsPerEval: at.scalar,
+  referenceNsPerEval: at.ts,
+  referenceOverKernel: at.ts / at.simd,
+  account50TickP50Us: account.tickP50,
+  account50TickP99Us: account.tickP99,
+  account50FileP50Us: account.fileP50,
+  account50FileP99Us: account.fileP99,
+  bulk100kOneThreadMs: bulk.oneThreadMs,
+  bulk100kPoolMs: bulk.poolMs,
+  bulk100kPoolSpeedup: bulk.oneThreadMs / bulk.poolMs,
+  poolThreads: bulk.threads,
+  memoryGrowthBytes: memory.after - memory.before + (memory.tickAfter - memory.tickBefore),
+  kernelBySize: kernel,
+  rows,
+};
+
+console.log(`margin-kernel benchmarks on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}${quick ? " [quick]" : ""}`);
+for (const suite of ["kernel", "account", "bulk", "memory"]) console.table(rows.filter((r) => r.suite === suite));
+if (outFile) {
+  writeFileSync(new URL(outFile, ROOT), JSON.stringify(results, null, 2) + "\n");
+  console.log(`wrote ${outFile}`);
+}
+if (!Number.isFinite(sink)) throw new Error("benchmark results were not finite");
