@@ -35,6 +35,7 @@ import {
   resolveInstrument,
   type InstrumentSpec,
 } from "./model/instrument.js";
+import { memo } from "./model/memo.js";
 import type { CoinPolicy, MarginModel } from "./model/types.js";
 import { psdFailure, type PsdFailure } from "./model/correlation.js";
 import { IV_MAX_LOG_MONEYNESS } from "./layout.js";
@@ -48,9 +49,11 @@ type Obj = Record<string, unknown>;
 /** `at("accounts", 0)` -> `accounts[0]`; `at("market", "BTC")` -> `market.BTC`; odd keys are quoted. */
 export function at(path: string, key: string | number): string {
   if (typeof key === "number") return `${path}[${key}]`;
-  if (!/^[A-Za-z0-9_$]+$/.test(key)) return `${path}[${JSON.stringify(key)}]`;
+  if (!isPlainKey(key)) return `${path}[${JSON.stringify(key)}]`;
   return path ? `${path}.${key}` : key;
 }
+
+const isPlainKey = memo((key: string): boolean => /^[A-Za-z0-9_$]+$/.test(key));
 
 function fail(code: ErrorCodeValue, path: string, detail: string): never {
   throw new MarginError(code, path, detail);

@@ -4,6 +4,7 @@
  * `MarginError(E_PARSE)` at the caller's field path.
  */
 import { ErrorCode, MarginError } from "../errors.js";
+import { memo } from "./memo.js";
 
 export const MS_PER_DAY = 86_400_000;
 /** ACT/365 year */
@@ -38,6 +39,22 @@ function utcMs(year: number, month: number, day: number, hour: number, minute: n
  * Date, time with seconds, and a `Z` or `±hh:mm` offset are all required.
  */
 export function parseIsoTimestamp(text: string, path: string): number {
+  // parsed once per distinct text: the path only matters when the text is bad, and then
+  // nothing was cached for it
+  const ms = parsedTimestamp(text);
+  return ms ?? parseIsoTimestampOrThrow(text, path);
+}
+
+/** The epoch ms of a valid timestamp text, or undefined when it is not one (memoized). */
+const parsedTimestamp = memo((text: string): number | undefined => {
+  try {
+    return parseIsoTimestampOrThrow(text, "");
+  } catch {
+    return undefined;
+  }
+});
+
+function parseIsoTimestampOrThrow(text: string, path: string): number {
   const m = ISO_TIMESTAMP.exec(text);
   const bad = (what: string): never => {
     throw new MarginError(ErrorCode.PARSE, path, `cannot parse ${JSON.stringify(text)}: ${what}`);

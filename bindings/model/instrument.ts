@@ -7,6 +7,7 @@
 import { ErrorCode, MarginError } from "../errors.js";
 import type { InstrumentKind, ResolvedInstrument } from "./book.js";
 import { formatDeribitDate, parseDeribitDate, tenorYears } from "./dates.js";
+import { memo } from "./memo.js";
 
 export const INSTRUMENT_KINDS: readonly InstrumentKind[] = ["spot", "perpetual", "future", "option"];
 
@@ -37,6 +38,19 @@ const NAME_FORMS = "PAIR-PERPETUAL, PAIR-DDMMMYY, PAIR-DDMMMYY-STRIKE-C|P, PAIR-
 
 /** Parse a Deribit-style name; throws `E_PARSE` (or `E_RANGE` for a zero strike) at `path`. */
 export function parseInstrumentName(name: string, path: string): InstrumentSpec {
+  return parsedName(name) ?? parseNameOrThrow(name, path);
+}
+
+/** The spec of a valid name (frozen: shared by every position that names it), else undefined; memoized. */
+const parsedName = memo((name: string): InstrumentSpec | undefined => {
+  try {
+    return Object.freeze(parseNameOrThrow(name, ""));
+  } catch {
+    return undefined;
+  }
+});
+
+function parseNameOrThrow(name: string, path: string): InstrumentSpec {
   const fail = (why: string): never => {
     throw new MarginError(ErrorCode.PARSE, path, `cannot parse instrument name ${JSON.stringify(name)}: ${why}`);
   };
@@ -87,6 +101,9 @@ export function formatStrike(strike: number): string {
 }
 
 /** `BTC-USD`, `BTC-PERPETUAL`, `BTC-5DEC26`, `BTC-5DEC26-0d5-C`: the expiry's UTC calendar day, Deribit style. */
+const deribitDate = memo(formatDeribitDate);
+const strikeText = memo(formatStrike);
+
 export function canonicalName(spec: InstrumentSpec): string {
   switch (spec.kind) {
     case "spot":
@@ -94,9 +111,9 @@ export function canonicalName(spec: InstrumentSpec): string {
     case "perpetual":
       return `${spec.pair}-PERPETUAL`;
     case "future":
-      return `${spec.pair}-${formatDeribitDate(spec.expiryMs)}`;
+      return `${spec.pair}-${deribitDate(spec.expiryMs)}`;
     case "option":
-      return `${spec.pair}-${formatDeribitDate(spec.expiryMs)}-${formatStrike(spec.strike)}-${spec.isCall ? "C" : "P"}`;
+      return `${spec.pair}-${deribitDate(spec.expiryMs)}-${strikeText(spec.strike)}-${spec.isCall ? "C" : "P"}`;
   }
 }
 
