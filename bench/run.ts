@@ -9,6 +9,8 @@
  *   bulk     100k accounts x 20 positions (two thirds options) re-margined after a tick, on one
  *            thread and on the worker pool
  *   memory   linear memory before and after 1e5 margin calls and 1e5 ticks
+ *   covariance  the OPNX quadratic form at 10, 100, 500 markets, dense and sparse, kernel beside
+ *            the plain-TS form (bench/covariance.ts)
  *
  * Setup (generating, validating, laying out books) is outside every timed function; each timed
  * function reads a result so nothing can be skipped. `--quick` runs small sizes only (a smoke test:
@@ -21,6 +23,7 @@ import { createEngine, type Engine } from "../bindings/index.js";
 import { kernelImage, type PreparedBook } from "../bindings/engine.js";
 import { marginAccountsTs } from "./ts-kernel.js";
 import { mixedBook, optionsBook } from "./books.js";
+import { covarianceSuite } from "./covariance.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -42,7 +45,7 @@ function stats(bench: Bench, name: string): { mean: number; p50: number; p99: nu
   const task = bench.getTask(name);
   const result = task?.result;
   if (!result || !("latency" in result)) throw new Error(`bench task ${name} did not complete: ${JSON.stringify(result)}`);
-  return { mean: result.latency.mean, p50: result.latency.p50, p99: result.latency.p99, samples: result.latency.samples?.length ?? result.runtime.length };
+  return { mean: result.latency.mean, p50: result.latency.p50, p99: result.latency.p99, samples: result.latency.samplesCount };
 }
 
 async function engines(): Promise<{ simd: Engine; scalar: Engine }> {
@@ -186,6 +189,7 @@ const kernel = await kernelSuite(simd, scalar);
 const account = await accountSuite(simd);
 const bulk = await bulkSuite(simd);
 const memory = await memorySuite(simd);
+rows.push(...((await covarianceSuite(quick)) as Row[]));
 
 const at = kernel[100_000] ?? kernel[1_000];
 const results = {
@@ -208,7 +212,7 @@ const results = {
 };
 
 console.log(`margin-kernel benchmarks on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}${quick ? " [quick]" : ""}`);
-for (const suite of ["kernel", "account", "bulk", "memory"]) console.table(rows.filter((r) => r.suite === suite));
+for (const suite of ["kernel", "account", "bulk", "memory", "covariance"]) console.table(rows.filter((r) => r.suite === suite));
 if (outFile) {
   writeFileSync(new URL(outFile, ROOT), JSON.stringify(results, null, 2) + "\n");
   console.log(`wrote ${outFile}`);
