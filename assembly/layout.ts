@@ -16,8 +16,9 @@
 //   GRID     per pair p a block of gridPairF64(LS, G) f64s: levelCount (i32 in an f64 slot),
 //            levelMult f64[LS] (1 + spotShock of each distinct spot level; level 0 is always the
 //            unshocked 1.0), levelLog f64[LS] (ln levelMult, derived by the kernel each call),
-//            rowLevel i32[G] (each in an f64 slot), rowVolMult f64[G] (1 + volShock, floored at
-//            0 by the kernel), rowWeight f64[G]
+//            rowLevel i32[G] (each in an f64 slot), rowVolShock f64[G] (the signed vol shock; a
+//            position's vol is IV * max(0, 1 + volShock * scale), scale = (30 / max(1, DTE))^p
+//            with p = HF_VSF_TENOR_EXPONENT, 1 when p = 0), rowWeight f64[G]
 //   POS      N rows (a working order is a row too, tagged with its fill set): kind i32[N],
 //            pair i32[N], tag i32[N], size f64[N] (qty * multiplier, signed), strike f64[N],
 //            tenorYears f64[N], entry f64[N] (futures/perpetuals; NaN = at the mark)
@@ -66,6 +67,7 @@ export const H_SCRATCH: i32 = 31;
 export const HEADER_I32_SLOTS: i32 = 32;
 // ---- header: f64 slots after the i32 slots (byte offset HEADER_F64_OFFSET + slot * 8) ----
 export const HF_USD_RATE: i32 = 0; // r, continuously compounded
+export const HF_VSF_TENOR_EXPONENT: i32 = 1; // p of the tenor-scaled vol shock (30 / max(1, DTE))^p; 0 = unscaled
 export const HEADER_F64_OFFSET: i32 = 128;
 export const HEADER_BYTES: i32 = 144;
 

@@ -22,7 +22,7 @@ import {
   H_PAIRS, H_PAIR_CURVE_COUNT, H_PAIR_CURVE_START, H_PAIR_SPOT, H_PAIR_SURFACE,
   H_PAIR_SURFACE_NODES, H_PAIR_SURFACE_TENORS, H_POSITIONS, H_POS_ENTRY, H_POS_KIND, H_POS_PAIR,
   H_POS_SIZE, H_POS_STRIKE, H_POS_TAG, H_POS_TENOR, H_ROWS, H_SCRATCH, HEADER_BYTES,
-  HEADER_F64_OFFSET, HF_USD_RATE,
+  HEADER_F64_OFFSET, HF_USD_RATE, HF_VSF_TENOR_EXPONENT,
   KIND_CALL, KIND_FUTURE, KIND_PERPETUAL, KIND_PUT, KIND_SPOT,
   COIN_CAPPED, COIN_FULL, COIN_NONE,
   STATUS_BAD_HEADER, STATUS_BAD_INDEX, STATUS_NON_FINITE, STATUS_OK,
@@ -77,6 +77,7 @@ let pairNodes: usize = 0;
 let curve: usize = 0;
 let grid: usize = 0;
 let usdRate: f64 = 0;
+let vsfTenorExponent: f64 = 0; // p of the tenor-scaled vol shocks
 // scratch parts (accPV and the row arrays 16-byte aligned)
 let accPV: usize = 0; // f64[P][FILL_SETS][GP]
 let accDelta: usize = 0; // f64[P][FILL_SETS] (padded to even)
@@ -141,6 +142,8 @@ function prepare(header: usize): i32 {
     (slotI32(header, H_HAS_CORR) != 0 && !fits(slotAddr(header, H_CORR), p8 * <u64>P))
   ) return STATUS_BAD_HEADER;
   usdRate = load<f64>(header + HEADER_F64_OFFSET + (<usize>HF_USD_RATE << 3));
+  vsfTenorExponent = load<f64>(header + HEADER_F64_OFFSET + (<usize>HF_VSF_TENOR_EXPONENT << 3));
+  if (!(vsfTenorExponent >= 0.0 && vsfTenorExponent <= 16.0)) return STATUS_BAD_HEADER;
 
   const slots = P * FILL_SETS;
   const evenSlots = (slots + 1) & ~1;
@@ -190,9 +193,6 @@ function prepare(header: usize): i32 {
     for (let s = 0; s < G; s++) {
       const level = load<i32>(block + (<usize>(1 + 2 * LS + s) << 3));
       if (level < 0 || level >= levels) return STATUS_BAD_INDEX;
-      // vols are floored at 0 after a shock: IV * max(0, 1 + volShock)
-      const volMult = block + (<usize>(1 + 2 * LS + G + s) << 3);
-      store<f64>(volMult, Math.max(0.0, load<f64>(volMult)));
     }
   }
   return STATUS_OK;
@@ -271,7 +271,7 @@ function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears
   const levelMult = block + 8;
   const levelLog = levelMult + (<usize>LS << 3);
   const rowLevel = levelLog + (<usize>LS << 3);
-  const rowVolMult = rowLevel + (<usize>G << 3);
+  const rowVolShock = rowLevel + (<usize>G << 3);
   const slot = p * FILL_SETS + tag;
   const pv = accPV + (<usize>(slot * GP) << 3);
 
@@ -307,12 +307,15 @@ function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears
     }
     // rows 0..G-1: the grid; row G: the base (level 0 = the unshocked spot, unshocked vol);
     // a padding row G+1 (when G is even) repeats the base and lands in a PV slot never read
+    // vol shocks scaled by tenor (Deribit/Paradex: VSF (30 / max(1, DTE))^p), floored at 0
+    const shockScale = vsfTenorExponent == 0.0 ? 1.0 : Math.pow(30.0 / Math.max(1.0, tenorYears * 365.0), vsfTenorExponent);
     for (let s = 0; s < G; s++) {
       const level = <usize>load<i32>(rowLevel + (<usize>s << 3)) << 3;
       const at = <usize>s << 3;
       store<f64>(rowForward + at, load<f64>(lvlForward + level));
       store<f64>(rowLogFK + at, load<f64>(lvlLogFK + level));
-      store<f64>(rowStdDev + at, load<f64>(lvlVol + level) * f64At(rowVolMult, s));
+      const volMult = Math.max(0.0, 1.0 + f64At(rowVolShock, s) * shockScale);
+      store<f64>(rowStdDev + at, load<f64>(lvlVol + level) * volMult);
     }
     const stdDev0 = f64At(lvlVol, 0);
     for (let s = G; s < GP; s++) {

@@ -265,6 +265,7 @@ let pairNodes = 0;
 let curve = 0;
 let grid = 0;
 let usdRate = 0;
+let vsfTenorExponent = 0;
 let accPV = 0;
 let accDelta = 0;
 let accDerivs = 0;
@@ -317,6 +318,8 @@ function prepare(header: number): number {
     (slotI32(header, L.H_HAS_CORR) !== 0 && !fits(slotAddr(header, L.H_CORR), 8 * P * P))
   ) return L.STATUS_BAD_HEADER;
   usdRate = loadF64(header + L.HEADER_F64_OFFSET + L.HF_USD_RATE * 8);
+  vsfTenorExponent = loadF64(header + L.HEADER_F64_OFFSET + L.HF_VSF_TENOR_EXPONENT * 8);
+  if (!(vsfTenorExponent >= 0 && vsfTenorExponent <= 16)) return L.STATUS_BAD_HEADER;
 
   const slots = P * L.FILL_SETS;
   const evenSlots = (slots + 1) & ~1;
@@ -358,8 +361,6 @@ function prepare(header: number): number {
     for (let s = 0; s < G; s++) {
       const level = i32[(block + (1 + 2 * LS + s) * 8) >>> 2];
       if (level < 0 || level >= levels) return L.STATUS_BAD_INDEX;
-      const volMult = block + (1 + 2 * LS + G + s) * 8;
-      storeF64(volMult, Math.max(0.0, loadF64(volMult)));
     }
   }
   return L.STATUS_OK;
@@ -422,7 +423,7 @@ function revalue(kind: number, p: number, tag: number, size: number, strike: num
   const levelMult = block + 8;
   const levelLog = levelMult + LS * 8;
   const rowLevel = levelLog + LS * 8;
-  const rowVolMult = rowLevel + G * 8;
+  const rowVolShock = rowLevel + G * 8;
   const slot = p * L.FILL_SETS + tag;
   const pv = accPV + slot * GP * 8;
 
@@ -457,11 +458,12 @@ function revalue(kind: number, p: number, tag: number, size: number, strike: num
     const rf = rowForward >>> 3;
     const rl = rowLogFK >>> 3;
     const rs = rowStdDev >>> 3;
+    const shockScale = vsfTenorExponent === 0 ? 1 : Math.pow(30 / Math.max(1, tenorYears * 365), vsfTenorExponent);
     for (let s = 0; s < G; s++) {
       const level = i32[(rowLevel + s * 8) >>> 2];
       f64[rf + s] = f64At(lvlForward, level);
       f64[rl + s] = f64At(lvlLogFK, level);
-      f64[rs + s] = f64At(lvlVol, level) * f64At(rowVolMult, s);
+      f64[rs + s] = f64At(lvlVol, level) * Math.max(0, 1 + f64At(rowVolShock, s) * shockScale);
     }
     const stdDev0 = f64At(lvlVol, 0);
     for (let s = G; s < GP; s++) {

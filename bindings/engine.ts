@@ -374,6 +374,7 @@ class ResidentBook implements PreparedBook {
     i32[h + L.H_FAIL_ACCOUNT] = -1;
     for (const [slot, address] of this.slots) i32[h + slot] = address;
     f64[(this.header + L.HEADER_F64_OFFSET) / 8 + L.HF_USD_RATE] = this.book.params.usdRate;
+    f64[(this.header + L.HEADER_F64_OFFSET) / 8 + L.HF_VSF_TENOR_EXPONENT] = this.book.params.vsfTenorExponent ?? 0;
   }
 
   /** Spots, futures marks and surface nodes; re-allocates the region when its size changes. */
@@ -433,7 +434,7 @@ class ResidentBook implements PreparedBook {
       f64.set(levels, block + 1);
       pair.grid.forEach((row, s) => {
         i32[(block + 1 + 2 * LS + s) * 2] = rowLevel[s];
-        f64[block + 1 + 2 * LS + G + s] = 1 + row.volShock;
+        f64[block + 1 + 2 * LS + G + s] = row.volShock;
         f64[block + 1 + 2 * LS + 2 * G + s] = row.weight;
       });
     });

@@ -40,6 +40,7 @@ export const H_SCRATCH = 31;
 export const HEADER_I32_SLOTS = 32;
 // header: f64 slots
 export const HF_USD_RATE = 0;
+export const HF_VSF_TENOR_EXPONENT = 1;
 export const HEADER_F64_OFFSET = 128;
 export const HEADER_BYTES = 144;
 

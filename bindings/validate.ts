@@ -441,7 +441,7 @@ function boundOptionMarks(
 // Params and grids
 
 const PARAM_KEYS = [
-  "grid", "pairs", "usdRate", "mmFraction", "coinPolicy", "pairCorrelation",
+  "grid", "pairs", "usdRate", "mmFraction", "coinPolicy", "pairCorrelation", "vsfTenorExponent",
   "model", "leverage", "ltv", "marketCorrelation",
 ];
 const PAIR_PARAM_KEYS = ["ssf", "vsf"];
@@ -522,6 +522,9 @@ function readParams(raw: unknown, pairNames: string[]): ParamsRead {
         ? null
         : readCorrelation(o.pairCorrelation, at(path, "pairCorrelation"), pairNames.length),
   };
+  if (o.vsfTenorExponent !== undefined) {
+    params.vsfTenorExponent = num(o.vsfTenorExponent, at(path, "vsfTenorExponent"), { ge: 0, le: 4 });
+  }
   // covariance-model inputs: kept only when given (bindings/covariance.ts applies the defaults)
   if (o.model !== undefined) params.model = oneOf(o.model, at(path, "model"), MODELS, "margin model");
   if (o.leverage !== undefined) params.leverage = readLeverage(o.leverage, at(path, "leverage"), pairNames);

@@ -134,6 +134,11 @@ export interface BookParams {
   mmFraction: number;
   coinPolicy: CoinPolicy;
   pairCorrelation: number[][] | null;
+  /**
+   * p of the tenor-scaled vol shocks (Deribit, Paradex): a row's vol shock counts as
+   * volShock * (30 / max(1, DTE))^p for an option DTE days from expiry; absent or 0: unscaled
+   */
+  vsfTenorExponent?: number;
   // Covariance-model inputs, present only when the file gives them (bindings/covariance.ts
   // applies the defaults, which depend on the book's markets):
   /** the report the CLI prints; absent: "scenario" */

@@ -31,6 +31,11 @@ export interface ParamsInput {
   /** maintenance margin = initial margin * mmFraction, default 0.5 */
   mmFraction?: number;
   coinPolicy?: CoinPolicy;
+  /**
+   * p of the tenor-scaled vol shocks (Deribit, Paradex): an option DTE days from expiry takes
+   * the row's vol shock times (30 / max(1, DTE))^p; default 0 (unscaled), at most 4
+   */
+  vsfTenorExponent?: number;
   /** correlation matrix over pairs (in `market` key order), null = plain sum */
   pairCorrelation?: number[][] | null;
   /** which report the CLI prints (its `--model` flag overrides this); default `scenario`. The API offers both. */

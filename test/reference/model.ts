@@ -31,10 +31,15 @@ import type {
 import type { AccountReport, AccountStatus, PairReport, Report } from "../../bindings/model/types.js";
 import { normalCdf } from "./normal.js";
 
-/** A market scenario: spot level S * (1 + spotShock), vols IV * max(0, 1 + volShock). */
+/**
+ * A market scenario: spot level S * (1 + spotShock), vols IV * max(0, 1 + volShock * scale) with
+ * scale = (30 / max(1, DTE))^vsfTenorExponent for an option DTE = 365 T days from expiry (1 when
+ * the exponent is absent or 0).
+ */
 export interface Scenario {
   spotShock: number;
   volShock: number;
+  vsfTenorExponent?: number;
 }
 
 /** The unshocked market: the scenario of PV_0 and of every delta. */
@@ -166,7 +171,9 @@ export function scenarioOptionVol(pair: BookPair, instrument: ResolvedInstrument
   const spotLevel = pair.spot * (1 + scenario.spotShock);
   const forward = forwardPrice(pair, instrument.tenorYears, spotLevel);
   const impliedVol = surfaceVol(requireSurface(pair, instrument), Math.log(instrument.strike / forward), instrument.tenorYears);
-  return impliedVol * Math.max(0, 1 + scenario.volShock);
+  const exponent = scenario.vsfTenorExponent ?? 0;
+  const scale = exponent === 0 ? 1 : (30 / Math.max(1, instrument.tenorYears * 365)) ** exponent;
+  return impliedVol * Math.max(0, 1 + scenario.volShock * scale);
 }
 
 /**
@@ -338,7 +345,8 @@ export function evaluateFillSet(book: Book, account: BookAccount, pairIndex: num
   const coins = coinEntering(book.params.coinPolicy, account.coins[pairIndex], derivatives.length > 0, derivativesDeltaCoins);
 
   const baseValue = portfolioValue(pair, holdings, coins, usdRate, BASE_SCENARIO);
-  const scenarioPV = grid.map((row) => portfolioValue(pair, holdings, coins, usdRate, row));
+  const vsfTenorExponent = book.params.vsfTenorExponent ?? 0;
+  const scenarioPV = grid.map((row) => portfolioValue(pair, holdings, coins, usdRate, { ...row, vsfTenorExponent }));
   const weightedLoss = grid.map((row, s) => row.weight * (baseValue - scenarioPV[s]));
   let worstIndex = 0;
   for (let s = 1; s < weightedLoss.length; s++) {

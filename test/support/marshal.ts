@@ -101,6 +101,7 @@ export function layoutBook(instance: WebAssembly.Instance, book: Book): KernelIm
   i32[h + L.H_FAIL_ACCOUNT] = -1;
   for (const [slot, at] of Object.entries(slots)) i32[h + Number(slot)] = at;
   f64[(header + L.HEADER_F64_OFFSET) / 8 + L.HF_USD_RATE] = book.params.usdRate;
+  f64[(header + L.HEADER_F64_OFFSET) / 8 + L.HF_VSF_TENOR_EXPONENT] = book.params.vsfTenorExponent ?? 0;
 
   // market
   let node = 0;
@@ -142,7 +143,7 @@ export function layoutBook(instance: WebAssembly.Instance, book: Book): KernelIm
     f64.set(levels, block + 1);
     pair.grid.forEach((row, s) => {
       i32[(block + 1 + 2 * LS + s) * 2] = rowLevel[s];
-      f64[block + 1 + 2 * LS + G + s] = 1 + row.volShock;
+      f64[block + 1 + 2 * LS + G + s] = row.volShock;
       f64[block + 1 + 2 * LS + 2 * G + s] = row.weight;
     });
   });

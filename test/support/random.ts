@@ -165,6 +165,9 @@ export function randomFile(seed: number, options: RandomFileOptions): PortfolioF
           ]
         : null,
     };
+    // tenor-scaled vol shocks, from a stream of their own so the draws above stay as they were
+    const scaling = new Gen(seed ^ 0x7e4047);
+    if (scaling.chance(0.4)) file.params.vsfTenorExponent = scaling.pick([0.25, 0.5, 1]);
   }
   if (options.markSurfaces) {
     const marks = new Gen(seed ^ 0x5eed0f);
