@@ -76,6 +76,7 @@ export const CURVE_STRIDE: i32 = 3; // tenorYears, mark (written by the bindings
 export const OUT_ACC_STRIDE: i32 = 2; // equity, initialMargin
 export const OUT_PAIR_FIXED: i32 = 4; // requirement, worstScenario, fillSet, basePV
 export const FILL_SETS: i32 = 3; // none, bids, asks
+export const ATTR_STRIDE: i32 = 6; // attributePositions: inWorstSet, worstPnL, delta, gamma, vega, theta
 
 // ---- codes ----
 export const KIND_SPOT: i32 = 0;

@@ -26,11 +26,14 @@ import {
   KIND_CALL, KIND_FUTURE, KIND_PERPETUAL, KIND_PUT, KIND_SPOT,
   COIN_CAPPED, COIN_FULL, COIN_NONE,
   STATUS_BAD_HEADER, STATUS_BAD_INDEX, STATUS_NON_FINITE, STATUS_OK,
-  TAG_ASK, TENOR_CACHE_ENTRIES, TENOR_ENTRY_F64, gridPairF64, outPairStride, paddedRows, scratchF64,
+  TAG_ASK, ATTR_STRIDE, TENOR_CACHE_ENTRIES, TENOR_ENTRY_F64, gridPairF64, outPairStride, paddedRows, scratchF64,
 } from "./layout";
 import { baseCdf, expiredDelta, expiredValue, priceRows } from "./pricing";
 import { lastAtOrBelow, surfaceTotalVols, tenorBracket } from "./surface";
-import { expKernel } from "./math";
+import { expKernel, normCdf } from "./math";
+
+/** 1 / sqrt(2 pi) */
+const INV_SQRT_2PI: f64 = 0.3989422804014327;
 import { quadraticForm } from "./covariance";
 
 // ---- header access ----
@@ -497,6 +500,165 @@ export function marginAccounts(header: usize): i32 {
     const acc = outAcc + (<usize>(a * OUT_ACC_STRIDE) << 3);
     store<f64>(acc, equity);
     store<f64>(acc, im, 8);
+  }
+  return STATUS_OK;
+}
+
+// ---- risk attribution ----------------------------------------------------------------------
+//
+// attributePositions(header, out): after marginAccounts() on the same header, for every row
+// (position or order) ATTR_STRIDE f64s at out + row * ATTR_STRIDE * 8:
+//   inWorstSet   1 when the row counts in its pair's chosen fill set (every position; an order
+//                only when its side's fill set set the requirement), else 0
+//   worstPnL     size * (value in the pair's worst scenario - value at the base), USD
+//   delta        size * dV/dS, coins (per USD of spot)
+//   gamma        size * d2V/dS2, coins per USD
+//   vega         size * dV/dvol, USD per 1.00 (100 vol points) of implied vol
+//   theta        size * dV/dt as calendar time passes (spot, vols and the funding rate b(T) at the
+//                option's tenor held), USD per year
+// Greeks are Black-76's closed forms on the forward (Haug, "The Complete Guide to Option Pricing
+// Formulas", 2nd ed., sec. 2.1, generalized BSM with S e^{(b-r)T} = DF F): delta = carry DF w N(w d1),
+// gamma = carry^2 DF n(d1) / (F sigma sqrt T), vega = DF F n(d1) sqrt T,
+// theta = -DF F n(d1) sigma / (2 sqrt T) - w (b - r) DF F N(w d1) - w r DF K N(w d2); N is Cody's
+// normCdf (|error| < 1e-15), so each greek carries a few ulps of its inputs. Zero total vol: the
+// delta step of docs/model-decisions.md, gamma = vega = 0, theta = r V - w b DF F 1[w(F-K) > 0].
+// Expired options: intrinsic on spot, delta step, no gamma, vega or theta. Futures: delta carry,
+// theta -b V; perpetuals and spot: delta 1.
+
+/** Black-76 value and greeks per unit at one scenario: value, delta, gamma, vega, theta (f64 out[5]). */
+function optionRisk(forward: f64, strike: f64, logFK: f64, sigma: f64, tenorYears: f64, sqrtT: f64,
+  discount: f64, carry: f64, w: f64, out: usize): void {
+  const sd = sigma * sqrtT;
+  const rate = usdRate;
+  const b = Math.log(carry) / tenorYears;
+  if (sd > 0.0) {
+    const d1 = logFK / sd + 0.5 * sd;
+    const d2 = d1 - sd;
+    const nd1 = INV_SQRT_2PI * Math.exp(-0.5 * d1 * d1);
+    const cdf1 = normCdf(w * d1);
+    const cdf2 = normCdf(w * d2);
+    store<f64>(out, discount * w * (forward * cdf1 - strike * cdf2));
+    store<f64>(out, carry * discount * w * cdf1, 8);
+    store<f64>(out, (carry * carry * discount * nd1) / (forward * sd), 16);
+    store<f64>(out, discount * forward * nd1 * sqrtT, 24);
+    store<f64>(out, (-discount * forward * nd1 * sigma) / (2.0 * sqrtT) - w * (b - rate) * discount * forward * cdf1
+      - w * rate * discount * strike * cdf2, 32);
+    return;
+  }
+  const inTheMoney = w * (forward - strike) > 0.0;
+  const value = inTheMoney ? discount * w * (forward - strike) : 0.0;
+  const step: f64 = logFK > 0.0 ? 1.0 : 0.0;
+  store<f64>(out, value);
+  store<f64>(out, carry * discount * (w > 0.0 ? step : step - 1.0), 8);
+  store<f64>(out, 0.0, 16);
+  store<f64>(out, 0.0, 24);
+  store<f64>(out, rate * value - (inTheMoney ? w * b * discount * forward : 0.0), 32);
+}
+
+/** Per-row risk attribution; see the block header. Returns a status (H_FAIL_ACCOUNT as marginAccounts). */
+export function attributePositions(header: usize, out: usize): i32 {
+  if (fits(header, <u64>HEADER_BYTES)) store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), -1);
+  const ready = prepare(header);
+  if (ready != STATUS_OK) return ready;
+  const A = slotI32(header, H_ACCOUNTS);
+  const N = slotI32(header, H_POSITIONS);
+  if (!fits(out, <u64>N * ATTR_STRIDE * 8)) return STATUS_BAD_HEADER;
+  const posKind = slotAddr(header, H_POS_KIND);
+  const posPair = slotAddr(header, H_POS_PAIR);
+  const posTag = slotAddr(header, H_POS_TAG);
+  const posSize = slotAddr(header, H_POS_SIZE);
+  const posStrike = slotAddr(header, H_POS_STRIKE);
+  const posTenor = slotAddr(header, H_POS_TENOR);
+  const accStart = slotAddr(header, H_ACC_START);
+  const accEnd = slotAddr(header, H_ACC_END);
+  const outPair = slotAddr(header, H_OUT_PAIR);
+  const pairStride = outPairStride(G);
+  const risk = lvlForward; // 5 f64s of scratch: the revaluation's level columns are free here
+  for (let a = 0; a < A; a++) {
+    const start = i32At(accStart, a);
+    const end = i32At(accEnd, a);
+    if (start < 0 || end < start || end > N) {
+      store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), a);
+      return STATUS_BAD_INDEX;
+    }
+    for (let i = start; i < end; i++) {
+      const kind = i32At(posKind, i);
+      const p = i32At(posPair, i);
+      const tag = i32At(posTag, i);
+      if (p < 0 || p >= P || tag < 0 || tag > TAG_ASK || kind < KIND_SPOT || kind > KIND_PUT) {
+        store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), a);
+        return STATUS_BAD_INDEX;
+      }
+      const size = f64At(posSize, i);
+      const strike = f64At(posStrike, i);
+      const tenorYears = f64At(posTenor, i);
+      const pairOut = outPair + (<usize>((a * P + p) * pairStride) << 3);
+      const worstRow = <i32>load<f64>(pairOut, 8) - 1;
+      const chosenSet = <i32>load<f64>(pairOut, 16);
+      if (worstRow < 0 || worstRow >= G) {
+        store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), a);
+        return STATUS_BAD_INDEX;
+      }
+      const spot = f64At(pairSpot, p);
+      const block = grid + (<usize>(p * gridStride) << 3);
+      const levelMult = block + 8;
+      const level = load<i32>(block + (<usize>(1 + 2 * LS + worstRow) << 3));
+      const worstSpot = spot * f64At(levelMult, level);
+      const volShock = f64At(block, 1 + 2 * LS + G + worstRow);
+      let base = 0.0;
+      let worst = 0.0;
+      let delta = 0.0;
+      let gamma = 0.0;
+      let vega = 0.0;
+      let theta = 0.0;
+      if ((kind == KIND_CALL || kind == KIND_PUT) && tenorYears > 0.0) {
+        const nT = i32At(pairTenors, p);
+        if (nT == 0) {
+          store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), a);
+          return STATUS_BAD_INDEX;
+        }
+        const w: f64 = kind == KIND_CALL ? 1.0 : -1.0;
+        const entry = tenorEntry(p, tenorYears);
+        const carry = load<f64>(entry, TC_CARRY << 3);
+        const discount = load<f64>(entry, TC_DISCOUNT << 3);
+        const sqrtT = load<f64>(entry, TC_SQRT_T << 3);
+        const forward0 = spot * carry;
+        const logFK0 = Math.log(forward0 / strike);
+        const levelLog = block + (<usize>(1 + LS) << 3);
+        const kBase = <usize>i32At(pairSurface, p) + (<usize>nT << 3);
+        surfaceTotalVols(kBase, i32At(pairNodes, p), entry + (<usize>TC_BRACKET << 3), sqrtT, logFK0, levelLog, load<i32>(block), lvlVol);
+        const scale = vsfTenorExponent == 0.0 ? 1.0 : Math.pow(30.0 / Math.max(1.0, tenorYears * 365.0), vsfTenorExponent);
+        const sigmaWorst = (f64At(lvlVol, level) / sqrtT) * Math.max(0.0, 1.0 + volShock * scale);
+        optionRisk(forward0 * f64At(levelMult, level), strike, logFK0 + f64At(levelLog, level), sigmaWorst,
+          tenorYears, sqrtT, discount, carry, w, risk);
+        worst = load<f64>(risk);
+        optionRisk(forward0, strike, logFK0, f64At(lvlVol, 0) / sqrtT, tenorYears, sqrtT, discount, carry, w, risk);
+        base = load<f64>(risk);
+        delta = load<f64>(risk, 8);
+        gamma = load<f64>(risk, 16);
+        vega = load<f64>(risk, 24);
+        theta = load<f64>(risk, 32);
+      } else if (kind == KIND_CALL || kind == KIND_PUT) {
+        const w: f64 = kind == KIND_CALL ? 1.0 : -1.0;
+        base = expiredValue(spot, strike, w);
+        worst = expiredValue(worstSpot, strike, w);
+        delta = expiredDelta(spot, strike, w);
+      } else {
+        let carry = 1.0;
+        if (kind == KIND_FUTURE && tenorYears > 0.0) carry = load<f64>(tenorEntry(p, tenorYears), TC_CARRY << 3);
+        base = spot * carry;
+        worst = worstSpot * carry;
+        delta = carry;
+        if (kind == KIND_FUTURE && tenorYears > 0.0) theta = -(Math.log(carry) / tenorYears) * base;
+      }
+      const row = out + (<usize>(i * ATTR_STRIDE) << 3);
+      store<f64>(row, tag == 0 || tag == chosenSet ? 1.0 : 0.0);
+      store<f64>(row, size * (worst - base), 8);
+      store<f64>(row, size * delta, 16);
+      store<f64>(row, size * gamma, 24);
+      store<f64>(row, size * vega, 32);
+      store<f64>(row, size * theta, 40);
+    }
   }
   return STATUS_OK;
 }

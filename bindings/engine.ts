@@ -10,7 +10,9 @@
  * prepare -> margin -> dispose on the same regions, so repeated calls reuse the same bytes.
  */
 import type { Book, BookAccount, BookPair, ResolvedInstrument } from "./model/book.js";
-import type { AccountReport, AccountStatus, CovarianceReport, FillSet, PairReport, Report } from "./model/types.js";
+import type {
+  AccountReport, AccountStatus, CovarianceReport, FillSet, PairReport, Report, RiskAttribution,
+} from "./model/types.js";
 import { normalize, normalizeMarketUpdate } from "./validate.js";
 import { ErrorCode, MarginError } from "./errors.js";
 import { Kernel, compileKernel, type KernelBuild, type KernelSource, type SelectedKernel } from "./kernel.js";
@@ -23,11 +25,16 @@ export interface EngineOptions {
   wasm?: KernelSource;
 }
 
+export interface MarginOptions {
+  /** add each account's per-position risk (worst-scenario PnL, delta, gamma, vega, theta) as `risk` */
+  attribution?: boolean;
+}
+
 export interface Engine {
   /** Margin every account of a portfolio file (SPEC.md "The portfolio file"); throws MarginError on bad input. */
-  margin(file: unknown): Report;
+  margin(file: unknown, options?: MarginOptions): Report;
   /** Margin an already normalized book (see normalize() in validate.ts). */
-  marginBook(book: Book): Report;
+  marginBook(book: Book, options?: MarginOptions): Report;
   /**
    * The same file under the covariance (OPNX correlation) model, whatever its `params.model` (which
    * only selects what the CLI prints); see bindings/covariance.ts for resident covariance books.
@@ -71,6 +78,8 @@ export interface PreparedBook {
   accountReport(index: number): AccountReport;
   /** Views of the last run's output columns (valid until the next call into this engine). */
   outputs(): MarginOutputs;
+  /** Per position and order of one account: PnL in the worst scenario and greeks, after run() (kernel). */
+  attribution(index: number): RiskAttribution[];
   /** Give the book's memory back to the engine; the book is unusable after. */
   dispose(): void;
 }
@@ -249,6 +258,11 @@ class ResidentBook implements PreparedBook {
   private marketBytes = 0;
   private spotColumn = 0;
   private ran = false;
+  /** attributePositions() output (allocated on first use), and whether it is the last run's */
+  private attributionRegion = -1;
+  private attributed = false;
+  /** first position row of each account */
+  private readonly rowStart: number[] = [];
 
   constructor(kernel: Kernel, book: Book) {
     // surfaces given as option marks become nodes first (kernel implied vols), before any region is held
@@ -316,6 +330,7 @@ class ResidentBook implements PreparedBook {
       throw new MarginError(ErrorCode.KERNEL, path, L.KERNEL_STATUS_MESSAGES[status] ?? `kernel status ${status}`);
     }
     this.ran = true;
+    this.attributed = false;
   }
 
   margin(): Report {
@@ -346,6 +361,41 @@ class ResidentBook implements PreparedBook {
     return liftAccount(this.shape, this.outputs(), index);
   }
 
+  attribution(index: number): RiskAttribution[] {
+    if (!(index >= 0 && index < this.accountIds.length)) throw new RangeError(`account index ${index} out of range`);
+    this.outputs(); // live and run
+    if (this.attributionRegion < 0) {
+      this.attributionRegion = this.kernel.alloc(8 * L.ATTR_STRIDE * this.dims.positions);
+      this.attributed = false;
+    }
+    if (!this.attributed) {
+      const status = this.kernel.exports.attributePositions(this.header, this.attributionRegion);
+      if (status !== L.STATUS_OK) throw new MarginError(ErrorCode.KERNEL, "", L.KERNEL_STATUS_MESSAGES[status] ?? `kernel status ${status}`);
+      this.attributed = true;
+    }
+    const f64 = this.kernel.f64;
+    const account = this.book.accounts[index];
+    const rows = [
+      ...account.positions.map((p, i) => ({ source: "position" as const, index: i, instrument: p.instrument })),
+      ...account.orders.map((o, i) => ({ source: "order" as const, index: i, instrument: o.instrument })),
+    ];
+    return rows.map((r, k): RiskAttribution => {
+      const at = this.attributionRegion / 8 + (this.rowStart[index] + k) * L.ATTR_STRIDE;
+      return {
+        source: r.source,
+        index: r.index,
+        instrument: r.instrument.name,
+        pair: r.instrument.pair,
+        inWorstSet: f64[at] === 1,
+        worstScenarioPnL: f64[at + 1],
+        delta: f64[at + 2],
+        gamma: f64[at + 3],
+        vega: f64[at + 4],
+        theta: f64[at + 5],
+      };
+    });
+  }
+
   image(): { memory: WebAssembly.Memory; header: number } {
     this.checkLive();
     return { memory: this.kernel.exports.memory, header: this.header };
@@ -355,8 +405,10 @@ class ResidentBook implements PreparedBook {
     if (!this.live) return;
     this.kernel.release(this.bookRegion);
     if (this.marketRegion >= 0) this.kernel.release(this.marketRegion);
+    if (this.attributionRegion >= 0) this.kernel.release(this.attributionRegion);
     this.bookRegion = -1;
     this.marketRegion = -1;
+    this.attributionRegion = -1;
   }
 
   private writeHeader(): void {
@@ -469,6 +521,7 @@ class ResidentBook implements PreparedBook {
     };
     this.book.accounts.forEach((account, a) => {
       i32[s(L.H_ACC_START) / 4 + a] = row;
+      this.rowStart[a] = row;
       for (const position of account.positions) put(position.instrument, L.TAG_POSITION, position.qty, position.entryPrice);
       for (const order of account.orders) {
         const buy = order.side === "buy";
@@ -503,18 +556,20 @@ class MarginEngine implements Engine {
     return this.kernel.memoryBytes;
   }
 
-  margin(file: unknown): Report {
-    return this.marginBook(normalize(file));
+  margin(file: unknown, options: MarginOptions = {}): Report {
+    return this.marginBook(normalize(file), options);
   }
 
   marginCovariance(file: unknown): CovarianceReport {
     return marginCovarianceBook(this.kernel, normalize(file), this);
   }
 
-  marginBook(book: Book): Report {
+  marginBook(book: Book, options: MarginOptions = {}): Report {
     const resident = new ResidentBook(this.kernel, book);
     try {
-      return resident.margin();
+      const report = resident.margin();
+      if (options.attribution) report.accounts.forEach((account, a) => (account.risk = resident.attribution(a)));
+      return report;
     } finally {
       resident.dispose();
     }

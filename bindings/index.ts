@@ -39,7 +39,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
 export { normalize } from "./validate.js";
 export { MarginError, ErrorCode, type ErrorCodeValue } from "./errors.js";
-export type { Engine, EngineOptions, PreparedBook, MarginOutputs } from "./engine.js";
+export type { Engine, EngineOptions, MarginOptions, PreparedBook, MarginOutputs } from "./engine.js";
 export type { KernelBuild, KernelSource } from "./kernel.js";
 export type * from "./model/types.js";
 export type * from "./model/book.js";

@@ -49,6 +49,7 @@ export const CURVE_STRIDE = 3;
 export const OUT_ACC_STRIDE = 2;
 export const OUT_PAIR_FIXED = 4;
 export const FILL_SETS = 3;
+export const ATTR_STRIDE = 6;
 
 // codes
 export const KIND_SPOT = 0;

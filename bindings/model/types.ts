@@ -141,6 +141,32 @@ export interface PairReport {
   scenarioPV: number[];
 }
 
+/**
+ * One row's risk (engine.margin(file, { attribution: true }) or PreparedBook.attribution()): its
+ * PnL in its pair's worst scenario and its Black-76 greeks at the base, all for the whole row
+ * (qty * multiplier included). See README "Risk attribution" for units.
+ */
+export interface RiskAttribution {
+  /** `position`: accounts[a].positions[index]; `order`: accounts[a].orders[index] */
+  source: "position" | "order";
+  index: number;
+  /** canonical instrument name */
+  instrument: string;
+  pair: string;
+  /** the row counts in the pair's worst scenario: every position; an order when its fill set set the requirement */
+  inWorstSet: boolean;
+  /** value in the pair's worst scenario minus value at the base, USD */
+  worstScenarioPnL: number;
+  /** dV/dS, coins */
+  delta: number;
+  /** d2V/dS2, coins per USD */
+  gamma: number;
+  /** dV/dvol, USD per 1.00 of implied vol */
+  vega: number;
+  /** dV/dt as calendar time passes, USD per year */
+  theta: number;
+}
+
 export interface AccountReport {
   id: string;
   equity: number;
@@ -149,6 +175,8 @@ export interface AccountReport {
   available: number;
   status: AccountStatus;
   pairs: Record<string, PairReport>;
+  /** per position and order, with { attribution: true } */
+  risk?: RiskAttribution[];
 }
 
 export interface Report {
