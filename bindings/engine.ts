@@ -17,7 +17,7 @@ import { normalize, normalizeMarketUpdate } from "./validate.js";
 import { ErrorCode, MarginError } from "./errors.js";
 import { Kernel, compileKernel, type KernelBuild, type KernelSource, type SelectedKernel } from "./kernel.js";
 import * as L from "./layout.js";
-import { marginCovarianceBook } from "./covariance.js";
+import { marginCovarianceBook, prepareCovariance, type CovarianceBook, type CovarianceOptions } from "./covariance.js";
 import { resolveMarkSurface, resolveMarkSurfaces } from "./surface-marks.js";
 
 export interface EngineOptions {
@@ -40,6 +40,8 @@ export interface Engine {
    * only selects what the CLI prints); see bindings/covariance.ts for resident covariance books.
    */
   marginCovariance(file: unknown): CovarianceReport;
+  /** The covariance model's resident book: ticks rewrite marks only, the correlation matrix stays. */
+  prepareCovariance(file: unknown, options?: CovarianceOptions): CovarianceBook;
   /** Validate a file and lay its book out in linear memory, resident until dispose(), ready for ticks. */
   prepare(file: unknown): PreparedBook;
   /** The same for an already normalized book (the prepared book takes it over: ticks move its market). */
@@ -558,6 +560,10 @@ class MarginEngine implements Engine {
 
   margin(file: unknown, options: MarginOptions = {}): Report {
     return this.marginBook(normalize(file), options);
+  }
+
+  prepareCovariance(file: unknown, options: CovarianceOptions = {}): CovarianceBook {
+    return prepareCovariance(this.kernel, normalize(file), this, options);
   }
 
   marginCovariance(file: unknown): CovarianceReport {

@@ -41,5 +41,6 @@ export { normalize } from "./validate.js";
 export { MarginError, ErrorCode, type ErrorCodeValue } from "./errors.js";
 export type { Engine, EngineOptions, MarginOptions, PreparedBook, MarginOutputs } from "./engine.js";
 export type { KernelBuild, KernelSource } from "./kernel.js";
+export type { CovarianceBook, CovarianceOptions } from "./covariance.js";
 export type * from "./model/types.js";
 export type * from "./model/book.js";

@@ -95,3 +95,16 @@ describe("a prepared book", () => {
     book.dispose(); // twice is harmless
   });
 });
+
+describe("a prepared covariance book", () => {
+  it("after a spot tick, equals marginCovariance of the moved file; the matrix is written once", () => {
+    const book = engine.prepareCovariance(EXAMPLE);
+    expect(book.margin()).toEqual(engine.marginCovariance(EXAMPLE));
+    book.updateMarket({ BTC: { spot: 84_000 } });
+    const moved = clone(EXAMPLE);
+    moved.market.BTC.spot = 84_000;
+    expect(book.margin()).toEqual(engine.marginCovariance(moved));
+    expect(book.correlationWrites).toBe(1);
+    book.dispose();
+  });
+});
