@@ -29,6 +29,7 @@ import {
   STATUS_BAD_HEADER, STATUS_BAD_INDEX, STATUS_NON_FINITE, STATUS_OK,
   TAG_ASK, TAG_BID, TAG_POSITION, cvScratchF64,
 } from "./layout";
+import { covarianceRegionsDisjoint } from "./regions";
 
 // OPNX: maintenance margin = initial margin / 2 (the seed's "Maintenance Margin = Initial Margin / 2")
 const MM_OVER_IM: f64 = 0.5;
@@ -363,6 +364,8 @@ export function covarianceAccounts(header: usize): i32 {
     !inMemory(assetLtv, <u64>K << 3, 8) || !inMemory(outAcc, (<u64>A * CV_OUT_ACC_STRIDE) << 3, 8) ||
     !inMemory(outRow, n8, 8) || !inMemory(scratch, <u64>cvScratchF64(M, C) << 3, 8)
   ) return STATUS_BAD_HEADER;
+  // nothing it writes may overlap what it reads (regions.ts): checked before the first write
+  if (!covarianceRegionsDisjoint(header, M, C, A, N, K)) return STATUS_BAD_HEADER;
 
   // scratch blocks (each 16-byte aligned: every block is an even number of f64s)
   const rate = (scratch + 15) & ~15; // f64[M]: mark / leverage, USD per coin of position

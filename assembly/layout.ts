@@ -64,12 +64,18 @@ export const H_CORR: i32 = 28;
 export const H_OUT_ACC: i32 = 29;
 export const H_OUT_PAIR: i32 = 30;
 export const H_SCRATCH: i32 = 31;
-export const HEADER_I32_SLOTS: i32 = 32;
+// instruments shared by many rows (0 = every row priced on its own): each row's instrument id,
+// and per instrument a risk array priced once per call (instrumentRiskF64(G) f64s, 16-aligned;
+// with 0 shared instruments one array, the row-by-row path's scratch)
+export const H_INSTRUMENTS: i32 = 32;
+export const H_POS_INSTRUMENT: i32 = 33;
+export const H_INS_RISK: i32 = 34;
+export const HEADER_I32_SLOTS: i32 = 35;
 // ---- header: f64 slots after the i32 slots (byte offset HEADER_F64_OFFSET + slot * 8) ----
 export const HF_USD_RATE: i32 = 0; // r, continuously compounded
 export const HF_VSF_TENOR_EXPONENT: i32 = 1; // p of the tenor-scaled vol shock (30 / max(1, DTE))^p; 0 = unscaled
-export const HEADER_F64_OFFSET: i32 = 128;
-export const HEADER_BYTES: i32 = 144;
+export const HEADER_F64_OFFSET: i32 = 144;
+export const HEADER_BYTES: i32 = 160;
 
 // ---- strides ----
 export const CURVE_STRIDE: i32 = 3; // tenorYears, mark (written by the bindings), rate b_j (written by the kernel)
@@ -98,6 +104,9 @@ export const STATUS_OK: i32 = 0;
 export const STATUS_BAD_HEADER: i32 = 1; // counts or addresses out of range
 export const STATUS_BAD_INDEX: i32 = 2; // a pair/kind/tag/level index out of range
 export const STATUS_NON_FINITE: i32 = 3; // a result was NaN or infinite
+/** most tenors or log-moneyness nodes of one surface: 2^29 f64s fill a 4 GiB memory, and the
+ * surface's byte size 8 (nT + nK + nT nK) stays far below 2^64 */
+export const MAX_SURFACE_NODES: i32 = 1 << 29;
 
 // ---- implied vols of option marks (implied.ts impliedVols): a header of its own ----
 // i32 slots at `header` (byte offset slot * 4): the count, then the byte address of each column
@@ -130,6 +139,17 @@ export const IV_MAX_LOG_MONEYNESS: f64 = 700.0;
 // @ts-ignore: decorator
 @inline export function gridPairF64(levelStride: i32, rows: i32): i32 {
   return 1 + 2 * levelStride + 3 * rows;
+}
+
+// A risk array: paddedRows(G) values (rows 0..G-1, the base at G, padding), then the unit delta,
+// the derivative flag (1 for perpetuals, futures and options), the base mark, and a done flag.
+export const RISK_DELTA: i32 = 0;
+export const RISK_DERIV: i32 = 1;
+export const RISK_MARK: i32 = 2;
+export const RISK_DONE: i32 = 3;
+// @ts-ignore: decorator
+@inline export function instrumentRiskF64(rows: i32): i32 {
+  return paddedRows(rows) + 4;
 }
 
 // @ts-ignore: decorator

@@ -25,8 +25,9 @@ import {
   HEADER_F64_OFFSET, HF_USD_RATE, HF_VSF_TENOR_EXPONENT,
   KIND_CALL, KIND_FUTURE, KIND_PERPETUAL, KIND_PUT, KIND_SPOT,
   COIN_CAPPED, COIN_FULL, COIN_NONE,
-  STATUS_BAD_HEADER, STATUS_BAD_INDEX, STATUS_NON_FINITE, STATUS_OK,
-  TAG_ASK, ATTR_STRIDE, TENOR_CACHE_ENTRIES, TENOR_ENTRY_F64, gridPairF64, outPairStride, paddedRows, scratchF64,
+  MAX_SURFACE_NODES, STATUS_BAD_HEADER, STATUS_BAD_INDEX, STATUS_NON_FINITE, STATUS_OK,
+  TAG_ASK, ATTR_STRIDE, H_INSTRUMENTS, H_POS_INSTRUMENT, H_INS_RISK, RISK_DELTA, RISK_DERIV, RISK_MARK,
+  RISK_DONE, instrumentRiskF64, TENOR_CACHE_ENTRIES, TENOR_ENTRY_F64, gridPairF64, outPairStride, paddedRows, scratchF64,
 } from "./layout";
 import { baseCdf, expiredDelta, expiredValue, priceRows } from "./pricing";
 import { lastAtOrBelow, surfaceTotalVols, tenorBracket } from "./surface";
@@ -35,6 +36,7 @@ import { expKernel, normCdf } from "./math";
 /** 1 / sqrt(2 pi) */
 const INV_SQRT_2PI: f64 = 0.3989422804014327;
 import { quadraticForm } from "./covariance";
+import { disjointFromAll, scenarioRegionsDisjoint } from "./regions";
 
 // ---- header access ----
 // @ts-ignore: decorator
@@ -59,10 +61,26 @@ import { quadraticForm } from "./covariance";
   store<f64>(p, load<f64>(p) + v);
 }
 
-/** true when [addr, addr + bytes) lies inside linear memory and addr is 8-byte aligned */
+/** dst[0..n) += scale * src[0..n) (n even; both 16-byte aligned) */
+// @ts-ignore: decorator
+@inline function addScaled(dst: usize, src: usize, scale: f64, n: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    const v = f64x2.splat(scale);
+    for (let off: usize = 0; off < (<usize>n << 3); off += 16) {
+      v128.store(dst + off, f64x2.add(v128.load(dst + off), f64x2.mul(v, v128.load(src + off))));
+    }
+  } else {
+    for (let s = 0; s < n; s++) addF64(dst, s, scale * f64At(src, s));
+  }
+}
+
+/**
+ * true when [addr, addr + bytes) lies inside the caller's part of linear memory (at or above
+ * __heap_base, so no header can point the kernel at its own constants) and addr is 8-byte aligned
+ */
 function fits(addr: usize, bytes: u64): bool {
   const end = <u64>memory.size() << 16;
-  return (addr & 7) == 0 && <u64>addr + bytes <= end;
+  return (addr & 7) == 0 && addr >= __heap_base && <u64>addr + bytes <= end;
 }
 
 // ---- module state for one call (read from the header once) ----
@@ -144,9 +162,19 @@ function prepare(header: usize): i32 {
     !fits(scratch, <u64>scratchF64(P, G, LS) * 8) ||
     (slotI32(header, H_HAS_CORR) != 0 && !fits(slotAddr(header, H_CORR), p8 * <u64>P))
   ) return STATUS_BAD_HEADER;
+  const instruments = slotI32(header, H_INSTRUMENTS);
+  if (instruments < 0 || instruments > N) return STATUS_BAD_HEADER;
+  // risk arrays: one per shared instrument, or the one scratch array of the row-by-row path
+  if (
+    (instruments > 0 && !fits(slotAddr(header, H_POS_INSTRUMENT), n4)) ||
+    (slotAddr(header, H_INS_RISK) & 15) != 0 ||
+    !fits(slotAddr(header, H_INS_RISK), <u64>max<i32>(1, instruments) * <u64>instrumentRiskF64(G) * 8)
+  ) return STATUS_BAD_HEADER;
   usdRate = load<f64>(header + HEADER_F64_OFFSET + (<usize>HF_USD_RATE << 3));
   vsfTenorExponent = load<f64>(header + HEADER_F64_OFFSET + (<usize>HF_VSF_TENOR_EXPONENT << 3));
   if (!(vsfTenorExponent >= 0.0 && vsfTenorExponent <= 16.0)) return STATUS_BAD_HEADER;
+  // nothing it writes may overlap what it reads (regions.ts): checked before the first write
+  if (!scenarioRegionsDisjoint(header, P, G, LS, A, N, nodes, instruments)) return STATUS_BAD_HEADER;
 
   const slots = P * FILL_SETS;
   const evenSlots = (slots + 1) & ~1;
@@ -175,13 +203,13 @@ function prepare(header: usize): i32 {
     // surface nodes must lie in memory (nT = 0 means no surface: options on the pair are refused)
     const nT = i32At(pairTenors, p);
     const nK = i32At(pairNodes, p);
-    if (nT < 0 || nK < 0 || (nT == 0) != (nK == 0)) return STATUS_BAD_HEADER;
+    if (nT < 0 || nK < 0 || nT > MAX_SURFACE_NODES || nK > MAX_SURFACE_NODES || (nT == 0) != (nK == 0)) return STATUS_BAD_HEADER;
     if (nT > 0 && !fits(<usize>i32At(pairSurface, p), (<u64>nT + <u64>nK + <u64>nT * <u64>nK) * 8))
       return STATUS_BAD_HEADER;
     // funding rates b_j = ln(F_j / S) / T_j
     const start = i32At(pairCurveStart, p);
     const count = i32At(pairCurveCount, p);
-    if (start < 0 || count < 0 || start + count > nodes) return STATUS_BAD_HEADER;
+    if (start < 0 || count < 0 || <i64>start + <i64>count > <i64>nodes) return STATUS_BAD_HEADER;
     for (let j = start; j < start + count; j++) {
       const node = curve + (<usize>(j * CURVE_STRIDE) << 3);
       store<f64>(node, Math.log(load<f64>(node, 8) / spot) / load<f64>(node), 16);
@@ -263,11 +291,12 @@ function tenorEntry(p: i32, tenorYears: f64): usize {
 }
 
 /**
- * Revalue one position row in every scenario of its pair and at the base; accumulate into the
- * scratch PVs and deltas of (pair, tag). Returns the row's value at the base per unit of size
- * (the mark used for equity), or NaN for a bad index.
+ * Revalue one position row in every scenario of its pair and at the base; add size * value into
+ * pv[0..G] (pv[G]: the base), size * delta into f64 deltaAt and 1 into f64 derivAt for a
+ * derivative. Returns the row's value at the base per unit of size (the mark used for equity),
+ * or NaN for a bad index.
  */
-function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears: f64): f64 {
+function revalue(kind: i32, p: i32, size: f64, strike: f64, tenorYears: f64, pv: usize, deltaAt: usize, derivAt: usize): f64 {
   const spot = f64At(pairSpot, p);
   const block = grid + (<usize>(p * gridStride) << 3);
   const levels = load<i32>(block);
@@ -275,8 +304,6 @@ function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears
   const levelLog = levelMult + (<usize>LS << 3);
   const rowLevel = levelLog + (<usize>LS << 3);
   const rowVolShock = rowLevel + (<usize>G << 3);
-  const slot = p * FILL_SETS + tag;
-  const pv = accPV + (<usize>(slot * GP) << 3);
 
   if (kind == KIND_CALL || kind == KIND_PUT) {
     const w: f64 = kind == KIND_CALL ? 1.0 : -1.0;
@@ -288,8 +315,8 @@ function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears
       }
       const base = expiredValue(spot, strike, w);
       addF64(pv, G, size * base);
-      addF64(accDelta, slot, size * expiredDelta(spot, strike, w));
-      addF64(accDerivs, slot, 1.0);
+      addF64(deltaAt, 0, size * expiredDelta(spot, strike, w));
+      addF64(derivAt, 0, 1.0);
       return base;
     }
     const nT = i32At(pairTenors, p);
@@ -329,8 +356,8 @@ function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears
     }
     const base = priceRows(rowForward, rowLogFK, rowStdDev, GP, strike, w, discount, size, pv, rowWork, G);
     // forward delta DF w N(w d1) (the step for zero vol), times dF/dS = carry
-    addF64(accDelta, slot, size * carry * (discount * w * baseCdf));
-    addF64(accDerivs, slot, 1.0);
+    addF64(deltaAt, 0, size * carry * (discount * w * baseCdf));
+    addF64(derivAt, 0, 1.0);
     return base;
   }
 
@@ -348,8 +375,8 @@ function revalue(kind: i32, p: i32, tag: i32, size: f64, strike: f64, tenorYears
   }
   addF64(pv, G, unit);
   if (kind != KIND_SPOT) {
-    addF64(accDelta, slot, size * factor);
-    addF64(accDerivs, slot, 1.0);
+    addF64(deltaAt, 0, size * factor);
+    addF64(derivAt, 0, 1.0);
   }
   return spot * factor;
 }
@@ -448,6 +475,11 @@ export function marginAccounts(header: usize): i32 {
   const outAcc = slotAddr(header, H_OUT_ACC);
   const outPair = slotAddr(header, H_OUT_PAIR);
   const pairStride = outPairStride(G);
+  const instruments = slotI32(header, H_INSTRUMENTS);
+  const posInstrument = slotAddr(header, H_POS_INSTRUMENT);
+  const insRisk = slotAddr(header, H_INS_RISK);
+  const riskStride = instrumentRiskF64(G);
+  for (let m = 0; m < instruments; m++) store<f64>(insRisk + (<usize>(m * riskStride + GP + RISK_DONE) << 3), 0.0);
 
   for (let a = 0; a < A; a++) {
     const start = i32At(accStart, a);
@@ -465,7 +497,33 @@ export function marginAccounts(header: usize): i32 {
         break;
       }
       const size = f64At(posSize, i);
-      const mark = revalue(kind, p, tag, size, f64At(posStrike, i), f64At(posTenor, i));
+      const slot = p * FILL_SETS + tag;
+      const pv = accPV + (<usize>(slot * GP) << 3);
+      // the row's unit risk array (its value in every row and at the base, unit delta): shared
+      // by every row of one instrument and priced once per call when the book shares
+      // instruments, else priced for this row into the one scratch array; either way the row
+      // adds size x the array, so a result does not depend on which path priced it
+      let risk = insRisk;
+      if (instruments > 0) {
+        const id = i32At(posInstrument, i);
+        if (id < 0 || id >= instruments) {
+          status = STATUS_BAD_INDEX;
+          break;
+        }
+        risk += <usize>(id * riskStride) << 3;
+      }
+      const tail = risk + (<usize>GP << 3); // delta, derivative flag, mark, done
+      if (instruments == 0 || load<f64>(tail, RISK_DONE << 3) == 0.0) {
+        memory.fill(risk, 0, <usize>(GP + RISK_DONE) << 3);
+        const unitMark = revalue(kind, p, 1.0, f64At(posStrike, i), f64At(posTenor, i), risk,
+          tail + (<usize>RISK_DELTA << 3), tail + (<usize>RISK_DERIV << 3));
+        store<f64>(tail, unitMark, RISK_MARK << 3);
+        store<f64>(tail, 1.0, RISK_DONE << 3);
+      }
+      const mark = load<f64>(tail, RISK_MARK << 3);
+      addScaled(pv, risk, size, GP);
+      addF64(accDelta, slot, size * load<f64>(tail, RISK_DELTA << 3));
+      addF64(accDerivs, slot, load<f64>(tail, RISK_DERIV << 3));
       if (mark != mark) {
         status = STATUS_BAD_INDEX;
         break;
@@ -562,7 +620,7 @@ export function attributePositions(header: usize, out: usize): i32 {
   if (ready != STATUS_OK) return ready;
   const A = slotI32(header, H_ACCOUNTS);
   const N = slotI32(header, H_POSITIONS);
-  if (!fits(out, <u64>N * ATTR_STRIDE * 8)) return STATUS_BAD_HEADER;
+  if (!fits(out, <u64>N * ATTR_STRIDE * 8) || !disjointFromAll(out, <u64>N * ATTR_STRIDE * 8)) return STATUS_BAD_HEADER;
   const posKind = slotAddr(header, H_POS_KIND);
   const posPair = slotAddr(header, H_POS_PAIR);
   const posTag = slotAddr(header, H_POS_TAG);

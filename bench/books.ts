@@ -2,7 +2,10 @@
  * The benchmark books, seeded so every run margins the same inputs.
  *   optionsBook(n):   n options only (accounts of 20), BTC, strikes 0.5-1.5x spot, 1 day to 1 year
  *   mixedBook(a, k):  a accounts x k positions, about two thirds options, BTC and ETH, like the
- *                     bundled example (perpetuals, futures, coin balances, a working order)
+ *                     bundled example (perpetuals, futures, coin balances, a working order), all
+ *                     from a listed universe as on Deribit: 8 expiries (1 day to 7 months),
+ *                     strikes every 1,000 (BTC) or 50 (ETH) from 0.5x to 1.5x spot: about
+ *                     2,450 options, 6 futures, 2 perpetuals shared by every account
  */
 import type { AccountInput, PortfolioFile, PositionInput } from "../bindings/model/types.js";
 import { Gen } from "../test/support/random.js";
@@ -73,6 +76,20 @@ export function optionsBook(n: number, seed = 1): PortfolioFile {
   return { asOf: AS_OF, market: MARKET, accounts };
 }
 
+const LISTED_DAYS = [1, 2, 6, 13, 34, 62, 125, 216];
+const STRIKE_STEP = { BTC: 1_000, ETH: 50 } as const;
+
+/** A listed option: an expiry of LISTED_DAYS, a strike on the pair's grid within 0.5x to 1.5x spot. */
+function listedOption(g: Gen, pair: "BTC" | "ETH"): PositionInput {
+  const spot = MARKET[pair].spot;
+  const step = STRIKE_STEP[pair];
+  const strike = step * Math.round((spot * g.uniform(0.5, 1.5)) / step);
+  return {
+    instrument: { kind: "option", pair, right: g.chance(0.5) ? "call" : "put", strike, expiry: iso(g.pick(LISTED_DAYS)) },
+    qty: (g.chance(0.5) ? -1 : 1) * g.int(1, 25),
+  };
+}
+
 /** `accounts` accounts of `positions` positions each, about two thirds options, like the example. */
 export function mixedBook(accounts: number, positions: number, seed = 2): PortfolioFile {
   const g = new Gen(seed);
@@ -82,7 +99,7 @@ export function mixedBook(accounts: number, positions: number, seed = 2): Portfo
     for (let i = 0; i < positions; i++) {
       const pair = g.chance(0.7) ? "BTC" : "ETH";
       const roll = g.next();
-      if (roll < 2 / 3) list.push(option(g, pair));
+      if (roll < 2 / 3) list.push(listedOption(g, pair));
       else if (roll < 0.85) list.push({ instrument: `${pair}-PERPETUAL`, qty: g.int(-5, 5) || 1, entryPrice: MARKET[pair].spot * g.uniform(0.9, 1.1) });
       else list.push({ instrument: { kind: "future", pair, expiry: iso(g.pick([34, 125, 216])) }, qty: g.int(-5, 5) || 1 });
     }

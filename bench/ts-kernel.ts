@@ -416,7 +416,7 @@ function tenorEntry(p: number, tenorYears: number): number {
   return entry;
 }
 
-function revalue(kind: number, p: number, tag: number, size: number, strike: number, tenorYears: number): number {
+function revalue(kind: number, p: number, size: number, strike: number, tenorYears: number, pv: number, deltaAt: number, derivAt: number): number {
   const spot = f64At(pairSpot, p);
   const block = grid + p * gridStride * 8;
   const levels = i32[block >>> 2];
@@ -424,8 +424,6 @@ function revalue(kind: number, p: number, tag: number, size: number, strike: num
   const levelLog = levelMult + LS * 8;
   const rowLevel = levelLog + LS * 8;
   const rowVolShock = rowLevel + G * 8;
-  const slot = p * L.FILL_SETS + tag;
-  const pv = accPV + slot * GP * 8;
 
   if (kind === L.KIND_CALL || kind === L.KIND_PUT) {
     const w = kind === L.KIND_CALL ? 1.0 : -1.0;
@@ -436,8 +434,8 @@ function revalue(kind: number, p: number, tag: number, size: number, strike: num
       }
       const base = expiredValue(spot, strike, w);
       addF64(pv, G, size * base);
-      addF64(accDelta, slot, size * expiredDelta(spot, strike, w));
-      addF64(accDerivs, slot, 1.0);
+      addF64(deltaAt, 0, size * expiredDelta(spot, strike, w));
+      addF64(derivAt, 0, 1.0);
       return base;
     }
     const nT = i32At(pairTenors, p);
@@ -472,8 +470,8 @@ function revalue(kind: number, p: number, tag: number, size: number, strike: num
       f64[rs + s] = stdDev0;
     }
     const base = priceRows(rowForward, rowLogFK, rowStdDev, GP, strike, w, discount, size, pv, G);
-    addF64(accDelta, slot, size * carry * (discount * w * baseCdf));
-    addF64(accDerivs, slot, 1.0);
+    addF64(deltaAt, 0, size * carry * (discount * w * baseCdf));
+    addF64(derivAt, 0, 1.0);
     return base;
   }
 
@@ -490,8 +488,8 @@ function revalue(kind: number, p: number, tag: number, size: number, strike: num
   }
   addF64(pv, G, unit);
   if (kind !== L.KIND_SPOT) {
-    addF64(accDelta, slot, size * factor);
-    addF64(accDerivs, slot, 1.0);
+    addF64(deltaAt, 0, size * factor);
+    addF64(derivAt, 0, 1.0);
   }
   return spot * factor;
 }
@@ -589,6 +587,15 @@ export function marginAccountsTs(memory: ArrayBuffer, header: number): number {
   const outAcc = slotAddr(header, L.H_OUT_ACC);
   const outPair = slotAddr(header, L.H_OUT_PAIR);
   const pairStride = L.outPairStride(G);
+  const instruments = slotI32(header, L.H_INSTRUMENTS);
+  if (instruments < 0 || instruments > N) return L.STATUS_BAD_HEADER;
+  const posInstrument = slotAddr(header, L.H_POS_INSTRUMENT);
+  const insRisk = slotAddr(header, L.H_INS_RISK);
+  const riskStride = L.instrumentRiskF64(G);
+  if ((instruments > 0 && !fits(posInstrument, 4 * N)) || !fits(insRisk, Math.max(1, instruments) * riskStride * 8)) {
+    return L.STATUS_BAD_HEADER;
+  }
+  for (let m = 0; m < instruments; m++) f64[(insRisk >>> 3) + m * riskStride + GP + L.RISK_DONE] = 0;
 
   for (let a = 0; a < A; a++) {
     const start = i32At(accStart, a);
@@ -606,7 +613,29 @@ export function marginAccountsTs(memory: ArrayBuffer, header: number): number {
         break;
       }
       const size = f64At(posSize, i);
-      const mark = revalue(kind, p, tag, size, f64At(posStrike, i), f64At(posTenor, i));
+      const slot = p * L.FILL_SETS + tag;
+      const pv = accPV + slot * GP * 8;
+      // the row's unit risk array, shared per instrument or the one scratch array (as the kernel)
+      let risk = insRisk;
+      if (instruments > 0) {
+        const id = i32At(posInstrument, i);
+        if (id < 0 || id >= instruments) {
+          status = L.STATUS_BAD_INDEX;
+          break;
+        }
+        risk += id * riskStride * 8;
+      }
+      const tail = risk + GP * 8;
+      if (instruments === 0 || f64At(tail, L.RISK_DONE) === 0) {
+        f64.fill(0, risk >>> 3, (risk >>> 3) + GP + L.RISK_DONE);
+        const unitMark = revalue(kind, p, 1, f64At(posStrike, i), f64At(posTenor, i), risk, tail + L.RISK_DELTA * 8, tail + L.RISK_DERIV * 8);
+        f64[(tail >>> 3) + L.RISK_MARK] = unitMark;
+        f64[(tail >>> 3) + L.RISK_DONE] = 1;
+      }
+      const mark = f64At(tail, L.RISK_MARK);
+      for (let s = 0; s < GP; s++) addF64(pv, s, size * f64At(risk, s));
+      addF64(accDelta, slot, size * f64At(tail, L.RISK_DELTA));
+      addF64(accDerivs, slot, f64At(tail, L.RISK_DERIV));
       if (mark !== mark) {
         status = L.STATUS_BAD_INDEX;
         break;

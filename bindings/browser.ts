@@ -25,3 +25,5 @@ export type { KernelBuild, KernelSource } from "./kernel.js";
 export type { CovarianceBook, CovarianceOptions } from "./covariance.js";
 export type * from "./model/types.js";
 export type * from "./model/book.js";
+export type * from "./model/liquidation.js";
+export * from "./whatif-api.js";

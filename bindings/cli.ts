@@ -2,15 +2,20 @@
  * The margin-kernel command.
  *
  *   margin-kernel margin <file.json> [--json] [--model scenario|covariance]
+ *   margin-kernel liquidate <file.json> <accountId> [--depth depth.json] [--buffer x] [--json]
+ *     (bindings/cli-liquidate.ts)
  *
  * Prints the report as tables for people, or as JSON with --json. The model is `--model`, else
  * the file's `params.model`, else `scenario`. Exit codes: 0 success, 1 rejected input (the message
- * names the field path), 2 usage error or unreadable file.
+ * names the field path), 2 usage error or unreadable file. An account that fails is set aside: the
+ * others are printed, each bad one is named on stderr (and in the JSON's `errors`), exit code 1.
  */
 import { readFile } from "node:fs/promises";
 import { createEngine } from "./index.js";
 import { MarginError } from "./errors.js";
-import { normalize } from "./validate.js";
+import { normalizeMarket } from "./validate.js";
+import { formatAccountErrors } from "./isolate.js";
+import { LIQUIDATE_USAGE, liquidateCommand } from "./cli-liquidate.js";
 import type { AccountReport, CovarianceAccountReport, CovarianceReport, MarginModel, Report } from "./model/types.js";
 
 const USAGE = `usage: margin-kernel margin <file.json> [--json] [--model scenario|covariance]
@@ -92,9 +97,10 @@ export function formatCovarianceReport(report: CovarianceReport): string {
 /** Run the command; returns the exit code. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    io.out(USAGE);
+    io.out(argv[0] === "liquidate" ? LIQUIDATE_USAGE : `${USAGE}\n\n${LIQUIDATE_USAGE}`);
     return EXIT_OK;
   }
+  if (argv[0] === "liquidate") return liquidateCommand(argv.slice(1), io);
   const json = argv.includes("--json");
   let args = argv.filter((a) => a !== "--json");
   let modelFlag: MarginModel | undefined;
@@ -123,15 +129,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   try {
     const engine = await createEngine();
-    const book = normalize(file);
-    if ((modelFlag ?? book.params.model ?? "scenario") === "covariance") {
-      const report = engine.marginCovariance(file);
-      io.out(json ? JSON.stringify(report, null, 2) : formatCovarianceReport(report));
-    } else {
-      const report = engine.marginBook(book);
-      io.out(json ? JSON.stringify(report, null, 2) : formatReport(report));
-    }
-    return EXIT_OK;
+    // a bad market or params rejects the file; a bad account is set aside (bindings/isolate.ts):
+    // the others are printed, the bad ones named on stderr, and the exit code is 1
+    const model = modelFlag ?? normalizeMarket(file).params.model ?? "scenario";
+    const report = model === "covariance"
+      ? engine.marginCovariance(file, { isolateAccounts: true })
+      : engine.margin(file, { isolateAccounts: true });
+    const errors = report.errors ?? [];
+    if (errors.length === 0) delete report.errors; // --json: `errors` only when an account failed
+    if (json) io.out(JSON.stringify(report, null, 2));
+    else io.out(model === "covariance" ? formatCovarianceReport(report as CovarianceReport) : formatReport(report as Report));
+    for (const line of formatAccountErrors(errors)) io.err(`margin-kernel: ${line}`);
+    return errors.length === 0 ? EXIT_OK : EXIT_BAD_INPUT;
   } catch (error) {
     if (error instanceof MarginError) {
       io.err(`margin-kernel: ${error.message}`);

@@ -415,7 +415,7 @@ class ResidentCovariance implements CovarianceBook {
     if (status !== L.STATUS_OK) {
       const failed = this.kernel.i32[(this.header >> 2) + L.CV_FAIL_ACCOUNT];
       const path = failed >= 0 && failed < this.book.accounts.length ? this.book.accounts[failed].path : "";
-      throw new MarginError(ErrorCode.KERNEL, path, L.KERNEL_STATUS_MESSAGES[status] ?? `kernel status ${status}`);
+      throw L.kernelStatusError(status, path);
     }
     this.ran = true;
   }

@@ -14,11 +14,18 @@ import type {
   AccountReport, AccountStatus, CovarianceReport, FillSet, PairReport, Report, RiskAttribution,
 } from "./model/types.js";
 import { normalize, normalizeMarketUpdate } from "./validate.js";
-import { ErrorCode, MarginError } from "./errors.js";
 import { Kernel, compileKernel, type KernelBuild, type KernelSource, type SelectedKernel } from "./kernel.js";
 import * as L from "./layout.js";
 import { marginCovarianceBook, prepareCovariance, type CovarianceBook, type CovarianceOptions } from "./covariance.js";
 import { resolveMarkSurface, resolveMarkSurfaces } from "./surface-marks.js";
+import {
+  pnlCurve, whatIf, worstScenarioContributions,
+  type PnlCurve, type PnlCurveOptions, type TradeInput, type WhatIfResult, type WorstScenarioContributions,
+} from "./whatif.js";
+import { marginIsolated } from "./isolate.js";
+import { firstNonFiniteAccount } from "./finite.js";
+import { adlQueue, liquidationPlan, liquidationPrices } from "./liquidation.js";
+import type { AdlQueue, LiquidationOptions, LiquidationPlan, LiquidationPricesReport, PositionSide } from "./model/liquidation.js";
 
 export interface EngineOptions {
   /** the kernel's bytes, URL, Response or compiled module; default: the release build (see index.ts, browser.ts) */
@@ -28,6 +35,12 @@ export interface EngineOptions {
 export interface MarginOptions {
   /** add each account's per-position risk (worst-scenario PnL, delta, gamma, vega, theta) as `risk` */
   attribution?: boolean;
+  /**
+   * margin(file) and marginCovariance(file): set aside each account that fails validation (or at
+   * which the kernel stops) and list it in the report's `errors` instead of throwing; the other
+   * accounts' reports are as if the file had not held it (bindings/isolate.ts)
+   */
+  isolateAccounts?: boolean;
 }
 
 export interface Engine {
@@ -39,13 +52,31 @@ export interface Engine {
    * The same file under the covariance (OPNX correlation) model, whatever its `params.model` (which
    * only selects what the CLI prints); see bindings/covariance.ts for resident covariance books.
    */
-  marginCovariance(file: unknown): CovarianceReport;
+  marginCovariance(file: unknown, options?: Pick<MarginOptions, "isolateAccounts">): CovarianceReport;
   /** The covariance model's resident book: ticks rewrite marks only, the correlation matrix stays. */
   prepareCovariance(file: unknown, options?: CovarianceOptions): CovarianceBook;
   /** Validate a file and lay its book out in linear memory, resident until dispose(), ready for ticks. */
   prepare(file: unknown): PreparedBook;
   /** The same for an already normalized book (the prepared book takes it over: ticks move its market). */
   prepareBook(book: Book): PreparedBook;
+  /**
+   * What-if (bindings/whatif.ts): a trade's effect on its account, before and after, incremental IM,
+   * accepted or not. `book` is a PreparedBook (its market as it stands) or a portfolio file.
+   */
+  whatIf(book: PreparedBook | object, trade: TradeInput): WhatIfResult;
+  /** The account re-margined at `points` spots of `pair`: PnL, equity, IM, MM, scenario points, liquidation prices. */
+  pnlCurve(book: PreparedBook | object, accountId: string, pair: string, options?: PnlCurveOptions): PnlCurve;
+  /** Each position's (and filled order's, and the coin's) PV change in the pair's worst scenario. */
+  worstScenarioContributions(book: PreparedBook | object, accountId: string, pair: string): WorstScenarioContributions;
+  /**
+   * STAMP liquidation plan of one account (bindings/liquidation.ts, docs/liquidation.md): orders
+   * cancelled, then greedy partial closes against `depth`, ADL for what it cannot absorb.
+   */
+  liquidationPlan(file: unknown, accountId: string, options: LiquidationOptions): LiquidationPlan;
+  /** The ADL queue against `side` (the side being deleveraged) on `instrument`: opposite positions, ranked. */
+  adlQueue(file: unknown, instrument: string, side: PositionSide): AdlQueue;
+  /** Per account and pair, the spots (other pairs fixed) at which equity falls to MM. */
+  liquidationPrices(file: unknown): LiquidationPricesReport;
   /** Current size of the kernel's linear memory, bytes. */
   readonly memoryBytes: number;
   /** The kernel build in use: `simd` where the runtime has WebAssembly SIMD, else `scalar`. */
@@ -120,6 +151,40 @@ function kindCode(instrument: ResolvedInstrument): number {
   }
 }
 
+/**
+ * Rows share an instrument when they have the same kind, pair, strike and tenor (their sizes
+ * differ). When the distinct instruments are at most this share of the rows, the kernel prices
+ * each instrument once per call into a risk array and every row adds size x that array: SPAN's
+ * risk arrays, which is what books of listed contracts across many accounts look like. Above
+ * it, pricing every row on its own is cheaper than the extra pass.
+ */
+const SHARED_INSTRUMENTS_RATIO = 0.6;
+
+/**
+ * Each row's instrument id (rows in the order writeBook() lays them out), ids from 0. Per pair
+ * index (books may hold several pairs under one name, e.g. a pair copied at other spots), the
+ * canonical name fixes kind, right, strike and expiry day; the tenor tells apart expiries at
+ * other times of that day.
+ */
+function instrumentIds(book: Book): number[] {
+  const byPair = book.pairs.map(() => new Map<string, Map<number, number>>());
+  const out: number[] = [];
+  let next = 0;
+  const add = (i: ResolvedInstrument): void => {
+    const byName = byPair[i.pairIndex];
+    let byTenor = byName.get(i.name);
+    if (byTenor === undefined) byName.set(i.name, (byTenor = new Map()));
+    let id = byTenor.get(i.tenorYears);
+    if (id === undefined) byTenor.set(i.tenorYears, (id = next++));
+    out.push(id);
+  };
+  for (const account of book.accounts) {
+    for (const position of account.positions) add(position.instrument);
+    for (const order of account.orders) add(order.instrument);
+  }
+  return out;
+}
+
 /** Hands out consecutive 16-aligned byte offsets. */
 class Cursor {
   constructor(public at = 0) {}
@@ -138,6 +203,8 @@ interface BookDims {
   positions: number;
   accounts: number;
   hasCorr: boolean;
+  /** distinct instruments when rows share them enough to price each once (else 0) */
+  instruments: number;
 }
 
 /** Offsets (from the book region's start) of the header and every book column. */
@@ -155,6 +222,8 @@ function planBook(d: BookDims): { slots: Map<number, number>; header: number; by
   slots.set(L.H_POS_STRIKE, c.take(8 * N));
   slots.set(L.H_POS_TENOR, c.take(8 * N));
   slots.set(L.H_POS_ENTRY, c.take(8 * N));
+  slots.set(L.H_POS_INSTRUMENT, c.take(d.instruments > 0 ? 4 * N : 0));
+  slots.set(L.H_INS_RISK, c.take(8 * Math.max(1, d.instruments) * L.instrumentRiskF64(G)));
   slots.set(L.H_ACC_START, c.take(4 * A));
   slots.set(L.H_ACC_END, c.take(4 * A));
   slots.set(L.H_ACC_USD, c.take(8 * A));
@@ -252,6 +321,8 @@ class ResidentBook implements PreparedBook {
   readonly accountIds: readonly string[];
   private readonly kernel: Kernel;
   private readonly dims: BookDims;
+  /** per row (positions then orders, account by account), its instrument's id */
+  private readonly instrumentIds: number[];
   private readonly shape: ReportShape;
   private readonly header: number;
   private readonly slots: Map<number, number>;
@@ -281,7 +352,11 @@ class ResidentBook implements PreparedBook {
       positions: book.accounts.reduce((n, a) => n + a.positions.length + a.orders.length, 0),
       accounts: book.accounts.length,
       hasCorr: book.params.pairCorrelation !== null,
+      instruments: 0,
     };
+    this.instrumentIds = instrumentIds(book);
+    const distinct = this.instrumentIds.reduce((m, id) => Math.max(m, id + 1), 0);
+    if (distinct <= SHARED_INSTRUMENTS_RATIO * this.dims.positions) this.dims.instruments = distinct;
     const plan = planBook(this.dims);
     this.bookRegion = kernel.alloc(plan.bytes);
     this.header = this.bookRegion + plan.header;
@@ -329,8 +404,13 @@ class ResidentBook implements PreparedBook {
     if (status !== L.STATUS_OK) {
       const failed = this.kernel.i32[(this.header >> 2) + L.H_FAIL_ACCOUNT];
       const path = failed >= 0 && failed < this.book.accounts.length ? this.book.accounts[failed].path : "";
-      throw new MarginError(ErrorCode.KERNEL, path, L.KERNEL_STATUS_MESSAGES[status] ?? `kernel status ${status}`);
+      throw L.kernelStatusError(status, path);
     }
+    // a NaN scenario PV is not seen by the kernel's per-account check (bindings/finite.ts)
+    const { accounts: A, pairs: P, rows: G } = this.dims;
+    const outPair = this.slots.get(L.H_OUT_PAIR)! / 8;
+    const bad = firstNonFiniteAccount(this.kernel.f64.subarray(outPair, outPair + A * P * L.outPairStride(G)), A);
+    if (bad >= 0) throw L.kernelStatusError(L.STATUS_NON_FINITE, this.book.accounts[bad].path);
     this.ran = true;
     this.attributed = false;
   }
@@ -372,7 +452,7 @@ class ResidentBook implements PreparedBook {
     }
     if (!this.attributed) {
       const status = this.kernel.exports.attributePositions(this.header, this.attributionRegion);
-      if (status !== L.STATUS_OK) throw new MarginError(ErrorCode.KERNEL, "", L.KERNEL_STATUS_MESSAGES[status] ?? `kernel status ${status}`);
+      if (status !== L.STATUS_OK) throw L.kernelStatusError(status, "");
       this.attributed = true;
     }
     const f64 = this.kernel.f64;
@@ -425,6 +505,7 @@ class ResidentBook implements PreparedBook {
     i32[h + L.H_POSITIONS] = d.positions;
     i32[h + L.H_COIN_POLICY] = COIN_POLICY_CODES[this.book.params.coinPolicy];
     i32[h + L.H_HAS_CORR] = d.hasCorr ? 1 : 0;
+    i32[h + L.H_INSTRUMENTS] = d.instruments;
     i32[h + L.H_FAIL_ACCOUNT] = -1;
     for (const [slot, address] of this.slots) i32[h + slot] = address;
     f64[(this.header + L.HEADER_F64_OFFSET) / 8 + L.HF_USD_RATE] = this.book.params.usdRate;
@@ -510,6 +591,7 @@ class ResidentBook implements PreparedBook {
     const strike = s(L.H_POS_STRIKE) / 8;
     const tenor = s(L.H_POS_TENOR) / 8;
     const entry = s(L.H_POS_ENTRY) / 8;
+    const ids = s(L.H_POS_INSTRUMENT) / 4;
     let row = 0;
     const put = (instrument: ResolvedInstrument, rowTag: number, contracts: number, entryPrice: number | null): void => {
       i32[kind + row] = kindCode(instrument);
@@ -519,6 +601,7 @@ class ResidentBook implements PreparedBook {
       f64[strike + row] = instrument.strike;
       f64[tenor + row] = instrument.tenorYears;
       f64[entry + row] = entryPrice ?? NaN;
+      if (this.dims.instruments > 0) i32[ids + row] = this.instrumentIds[row];
       row++;
     };
     this.book.accounts.forEach((account, a) => {
@@ -559,6 +642,7 @@ class MarginEngine implements Engine {
   }
 
   margin(file: unknown, options: MarginOptions = {}): Report {
+    if (options.isolateAccounts) return marginIsolated(file, (book) => this.marginBook(book, options));
     return this.marginBook(normalize(file), options);
   }
 
@@ -566,7 +650,8 @@ class MarginEngine implements Engine {
     return prepareCovariance(this.kernel, normalize(file), this, options);
   }
 
-  marginCovariance(file: unknown): CovarianceReport {
+  marginCovariance(file: unknown, options: Pick<MarginOptions, "isolateAccounts"> = {}): CovarianceReport {
+    if (options.isolateAccounts) return marginIsolated(file, (book) => marginCovarianceBook(this.kernel, book, this));
     return marginCovarianceBook(this.kernel, normalize(file), this);
   }
 
@@ -587,6 +672,30 @@ class MarginEngine implements Engine {
 
   prepareBook(book: Book): PreparedBook {
     return new ResidentBook(this.kernel, book);
+  }
+
+  whatIf(book: PreparedBook | object, trade: TradeInput): WhatIfResult {
+    return whatIf(this, book, trade);
+  }
+
+  pnlCurve(book: PreparedBook | object, accountId: string, pair: string, options?: PnlCurveOptions): PnlCurve {
+    return pnlCurve(this, book, accountId, pair, options);
+  }
+
+  worstScenarioContributions(book: PreparedBook | object, accountId: string, pair: string): WorstScenarioContributions {
+    return worstScenarioContributions(this, book, accountId, pair);
+  }
+
+  liquidationPlan(file: unknown, accountId: string, options: LiquidationOptions): LiquidationPlan {
+    return liquidationPlan(this, file, accountId, options);
+  }
+
+  adlQueue(file: unknown, instrument: string, side: PositionSide): AdlQueue {
+    return adlQueue(this, file, instrument, side);
+  }
+
+  liquidationPrices(file: unknown): LiquidationPricesReport {
+    return liquidationPrices(this, file);
   }
 }
 

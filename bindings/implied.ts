@@ -5,7 +5,6 @@
  * marks out as the IV_* columns of bindings/layout.ts, calls `impliedVols` once and copies the
  * results out; the memory is the kernel's region allocator's and is given back before returning.
  */
-import { ErrorCode, MarginError } from "./errors.js";
 import type { Kernel } from "./kernel.js";
 import * as L from "./layout.js";
 
@@ -92,7 +91,7 @@ export function kernelImpliedVols(kernel: Kernel, marks: MarkColumns): ImpliedVo
 
     const status = (kernel.exports as unknown as ImpliedExports).impliedVols(base);
     if (status !== L.STATUS_OK) {
-      throw new MarginError(ErrorCode.KERNEL, "", L.KERNEL_STATUS_MESSAGES[status] ?? `kernel status ${status}`);
+      throw L.kernelStatusError(status, "");
     }
     const out = kernel; // the call allocates nothing, but read the views afresh all the same
     const vol = at.get(L.IV_VOL)! / 8;

@@ -3,6 +3,7 @@
  * meaning of every region and slot). test/layout.test.ts checks each value against the globals
  * the compiled kernel exports, so the two cannot drift apart silently.
  */
+import { ErrorCode, MarginError, type ErrorCodeValue } from "./errors.js";
 
 // header: i32 slots
 export const H_PAIRS = 0;
@@ -37,12 +38,15 @@ export const H_CORR = 28;
 export const H_OUT_ACC = 29;
 export const H_OUT_PAIR = 30;
 export const H_SCRATCH = 31;
-export const HEADER_I32_SLOTS = 32;
+export const H_INSTRUMENTS = 32;
+export const H_POS_INSTRUMENT = 33;
+export const H_INS_RISK = 34;
+export const HEADER_I32_SLOTS = 35;
 // header: f64 slots
 export const HF_USD_RATE = 0;
 export const HF_VSF_TENOR_EXPONENT = 1;
-export const HEADER_F64_OFFSET = 128;
-export const HEADER_BYTES = 144;
+export const HEADER_F64_OFFSET = 144;
+export const HEADER_BYTES = 160;
 
 // strides
 export const CURVE_STRIDE = 3;
@@ -70,6 +74,8 @@ export const STATUS_OK = 0;
 export const STATUS_BAD_HEADER = 1;
 export const STATUS_BAD_INDEX = 2;
 export const STATUS_NON_FINITE = 3;
+/** most tenors or log-moneyness nodes of one surface the kernel accepts (2^29 f64s fill a 4 GiB memory) */
+export const MAX_SURFACE_NODES = 1 << 29;
 
 // implied vols of option marks: header slots, per-mark status codes, domain
 export const IV_COUNT = 0;
@@ -91,15 +97,85 @@ export const IV_BAD_INPUT = 3;
 export const IV_OUT_OF_DOMAIN = 4;
 export const IV_MAX_LOG_MONEYNESS = 700;
 
-/** What each kernel status means; the engine raises MarginError(E_KERNEL) with this text. */
-export const KERNEL_STATUS_MESSAGES: Readonly<Record<number, string>> = {
-  [STATUS_BAD_HEADER]: "kernel rejected the memory layout (a count or address out of range)",
-  [STATUS_BAD_INDEX]: "kernel found an index out of range (pair, kind, fill set or spot level)",
-  [STATUS_NON_FINITE]: "kernel produced a non-finite result",
-};
+/**
+ * Every kernel status, in one table: the batch statuses (STATUS_*) that marginAccounts,
+ * attributePositions, covarianceAccounts and impliedVols return, and the per-mark statuses (IV_*)
+ * that impliedVols writes for each option mark; each with what it means and the MarginError code
+ * the bindings raise for it (null: success). docs/errors.md lists them for users.
+ */
+export interface KernelStatusEntry {
+  /** the constant's name in assembly/layout.ts */
+  name: string;
+  scope: "batch" | "mark";
+  value: number;
+  code: ErrorCodeValue | null;
+  /** mark statuses: the field of the mark the error names (`mark`, `instrument`), "" for the mark itself */
+  field: string;
+  meaning: string;
+}
+
+export const KERNEL_STATUSES: readonly KernelStatusEntry[] = [
+  { name: "STATUS_OK", scope: "batch", value: STATUS_OK, code: null, field: "", meaning: "every account (or mark) was processed" },
+  {
+    name: "STATUS_BAD_HEADER", scope: "batch", value: STATUS_BAD_HEADER, code: ErrorCode.KERNEL, field: "",
+    meaning: "kernel rejected the memory layout (a count or address out of range, or a region it writes overlapping one it reads)",
+  },
+  {
+    name: "STATUS_BAD_INDEX", scope: "batch", value: STATUS_BAD_INDEX, code: ErrorCode.KERNEL, field: "",
+    meaning: "kernel found an index out of range (pair, kind, fill set, spot level, market or row range), an option on a pair without a surface, or a position whose value is not a number",
+  },
+  {
+    name: "STATUS_NON_FINITE", scope: "batch", value: STATUS_NON_FINITE, code: ErrorCode.KERNEL, field: "",
+    meaning: "kernel produced a non-finite result (an account's numbers overflow double precision)",
+  },
+  { name: "IV_OK", scope: "mark", value: IV_OK, code: null, field: "", meaning: "the mark was inverted to an implied vol" },
+  {
+    name: "IV_BELOW_INTRINSIC", scope: "mark", value: IV_BELOW_INTRINSIC, code: ErrorCode.ARBITRAGE, field: "mark",
+    meaning: "the mark is below the option's discounted intrinsic value DF max(w (F - K), 0)",
+  },
+  {
+    name: "IV_ABOVE_BOUND", scope: "mark", value: IV_ABOVE_BOUND, code: ErrorCode.ARBITRAGE, field: "mark",
+    meaning: "the mark is at or above its no-arbitrage bound DF F (call) or DF K (put)",
+  },
+  {
+    name: "IV_BAD_INPUT", scope: "mark", value: IV_BAD_INPUT, code: ErrorCode.KERNEL, field: "",
+    meaning: "a mark, forward, strike, tenor or discount factor that is not finite and positive, or a right that is neither call nor put",
+  },
+  {
+    name: "IV_OUT_OF_DOMAIN", scope: "mark", value: IV_OUT_OF_DOMAIN, code: ErrorCode.RANGE, field: "instrument",
+    meaning: `|ln(F/K)| above ${IV_MAX_LOG_MONEYNESS}, beyond what double precision can invert`,
+  },
+];
+
+const batchStatuses = KERNEL_STATUSES.filter((s) => s.scope === "batch" && s.code !== null);
+
+/** What each non-OK batch status means (from KERNEL_STATUSES). */
+export const KERNEL_STATUS_MESSAGES: Readonly<Record<number, string>> = Object.fromEntries(
+  batchStatuses.map((s) => [s.value, s.meaning]),
+);
+
+/** The MarginError for a non-OK batch status; `path` names the account where the kernel stopped, or "". */
+export function kernelStatusError(status: number, path: string): MarginError {
+  const entry = batchStatuses.find((s) => s.value === status);
+  return new MarginError(entry?.code ?? ErrorCode.KERNEL, path, entry?.meaning ?? `kernel returned an unknown status ${status}`);
+}
+
+/** The table entry of a per-mark status (IV_*), or undefined for a value the kernel never writes. */
+export function markStatusEntry(status: number): KernelStatusEntry | undefined {
+  return KERNEL_STATUSES.find((s) => s.scope === "mark" && s.value === status);
+}
 
 export function gridPairF64(levelStride: number, rows: number): number {
   return 1 + 2 * levelStride + 3 * rows;
+}
+
+export const RISK_DELTA = 0;
+export const RISK_DERIV = 1;
+export const RISK_MARK = 2;
+export const RISK_DONE = 3;
+
+export function instrumentRiskF64(rows: number): number {
+  return paddedRows(rows) + 4;
 }
 
 export function outPairStride(rows: number): number {

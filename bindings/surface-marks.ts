@@ -91,23 +91,29 @@ export function nodesFromMarks(marks: readonly BookOptionMark[], vols: ArrayLike
   };
 }
 
-/** The MarginError for a mark the kernel did not invert (validation states the same bounds, so never expected). */
+/**
+ * The MarginError for a mark the kernel did not invert (validation states the same bounds, so never
+ * expected): code and field from the kernel status table (bindings/layout.ts KERNEL_STATUSES).
+ */
 function markError(mark: BookOptionMark, status: number): MarginError {
+  const entry = L.markStatusEntry(status);
   const bound = mark.isCall ? "the discounted forward DF F" : "the discounted strike DF K";
+  let detail: string;
   switch (status) {
     case L.IV_BELOW_INTRINSIC:
-      return new MarginError(ErrorCode.ARBITRAGE, `${mark.path}.mark`, `${mark.mark} is below the intrinsic value of ${mark.name}`);
+      detail = `${mark.mark} is below the intrinsic value of ${mark.name}`;
+      break;
     case L.IV_ABOVE_BOUND:
-      return new MarginError(ErrorCode.ARBITRAGE, `${mark.path}.mark`, `${mark.mark} is at or above ${bound} of ${mark.name}`);
+      detail = `${mark.mark} is at or above ${bound} of ${mark.name}`;
+      break;
     case L.IV_OUT_OF_DOMAIN:
-      return new MarginError(
-        ErrorCode.RANGE,
-        `${mark.path}.instrument`,
-        `${mark.name}: |ln(K/F)| exceeds ${L.IV_MAX_LOG_MONEYNESS}, beyond double precision`,
-      );
+      detail = `${mark.name}: |ln(K/F)| exceeds ${L.IV_MAX_LOG_MONEYNESS}, beyond double precision`;
+      break;
     default:
-      return new MarginError(ErrorCode.KERNEL, mark.path, `the kernel could not invert the mark of ${mark.name} (status ${status})`);
+      detail = `the kernel could not invert the mark of ${mark.name} (status ${status}: ${entry?.meaning ?? "not a status the kernel writes"})`;
   }
+  const path = entry !== undefined && entry.field !== "" ? `${mark.path}.${entry.field}` : mark.path;
+  return new MarginError(entry?.code ?? ErrorCode.KERNEL, path, detail);
 }
 
 /** The node surface of a pair's validated option marks: kernel implied vols, then nodesFromMarks. */

@@ -842,8 +842,8 @@ function readOrder(raw: unknown, path: string, market: Market): BookOrder {
   };
 }
 
-/** A name or an object, placed in the market; an option needs its pair's surface. */
-function readInstrument(raw: unknown, path: string, market: Market): ResolvedInstrument {
+/** A name or an object, placed in the market; an option needs its pair's surface (also checks what-if trades, whatif.ts). */
+export function readInstrument(raw: unknown, path: string, market: Market): ResolvedInstrument {
   let spec: InstrumentSpec;
   let pairIndex: number;
   if (typeof raw === "string") {

@@ -1,9 +1,11 @@
 // Bundles the TypeScript bindings with esbuild: dist/index.js (the library, ESM, no Node
 // built-ins at load time; Node reads ../build/release.wasm relative to the module),
-// dist/browser.js (the same API with the .wasm inlined, for browsers), dist/pool.js with
+// dist/browser.js (the same API with the .wasm inlined, for browsers), dist/browser-fetch.js
+// (the same API fetching dist/release.wasm or dist/scalar.wasm next to it), dist/pool.js with
 // dist/pool-worker.js (bulk margin across worker threads, Node) and dist/cli.js (the
 // margin-kernel command). Declarations come from tsc (tsconfig.build.json).
 import { build } from "esbuild";
+import { copyFileSync, mkdirSync } from "node:fs";
 
 const common = {
   bundle: true,
@@ -29,6 +31,15 @@ await build({
   platform: "browser",
   loader: { ".wasm": "binary" },
 });
+
+await build({
+  ...common,
+  entryPoints: ["bindings/browser-fetch.ts"],
+  outfile: "dist/browser-fetch.js",
+  platform: "browser",
+});
+mkdirSync("dist", { recursive: true });
+for (const name of ["release.wasm", "scalar.wasm"]) copyFileSync(`build/${name}`, `dist/${name}`);
 
 await build({
   ...common,

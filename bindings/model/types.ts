@@ -3,6 +3,7 @@
  * exactly as ../SPEC.md "The portfolio file" and "The report" define them.
  * Input types are what a caller may write; everything is checked by `normalize()` (validate.ts).
  */
+import type { ErrorCodeValue } from "../errors.js";
 
 export type CoinPolicy = "capped" | "full" | "none";
 export type FillSet = "none" | "bids" | "asks";
@@ -181,6 +182,18 @@ export interface AccountReport {
 
 export interface Report {
   accounts: AccountReport[];
+  /** with `{ isolateAccounts: true }`: the accounts set aside (their reports are absent from `accounts`), in file order */
+  errors?: AccountError[];
+}
+
+/**
+ * An account that `{ isolateAccounts: true }` set aside instead of margining it: its position in
+ * the file's `accounts`, its id when it has a readable one, and the MarginError it raised.
+ */
+export interface AccountError {
+  id?: string;
+  index: number;
+  error: { code: ErrorCodeValue; path: string; message: string };
 }
 
 /** One account under the covariance (OPNX correlation) model; money in USD. */
@@ -205,4 +218,6 @@ export interface CovarianceAccountReport {
 
 export interface CovarianceReport {
   accounts: CovarianceAccountReport[];
+  /** with `{ isolateAccounts: true }`: the accounts set aside, as in Report */
+  errors?: AccountError[];
 }

@@ -83,6 +83,7 @@ export function layoutBook(instance: WebAssembly.Instance, book: Book): KernelIm
   slots[L.H_OUT_ACC] = take(8 * A * L.OUT_ACC_STRIDE);
   slots[L.H_OUT_PAIR] = take(8 * A * P * L.outPairStride(G));
   slots[L.H_SCRATCH] = take(8 * L.scratchF64(P, G, LS));
+  slots[L.H_INS_RISK] = take(8 * L.instrumentRiskF64(G)); // the row-by-row path's one risk array
   const have = exports.memory.buffer.byteLength;
   if (cursor > have) exports.memory.grow(Math.ceil((cursor - have) / 65536));
   const i32 = new Int32Array(exports.memory.buffer);

@@ -1,0 +1,208 @@
+/**
+ * Liquidation prices under the scenario margin: per account and pair, the spot (other pairs
+ * fixed) at which equity falls to the maintenance margin, found on full revaluations by the
+ * kernel: a one-account prepared book, moved with updateMarket({ PAIR: { spot, futures } }) and
+ * re-run at every trial spot.
+ *
+ * f(x) = equity(x) - MM(x) at spot x. The spot move is the scenario model's: the futures marks move
+ * with the spot (each times x / S, so b(T) stays as it is), the surface stays in moneyness
+ * (SPEC.md, sticky moneyness), entries stay where they are (a position without entryPrice keeps
+ * the entry it had at the mark).
+ *
+ * - `down`: the highest x in (0, S] with f(x) <= 0; `up`: the lowest x in [S, 10 S] with f(x) <= 0.
+ *   An account already below MM (f(S) < 0) has both at S.
+ * - Bracket: f is sampled outward from S at S (1 -+ 0.005 2^k) (distance doubling), down to
+ *   0.36 S and then halving to S 2^-20, up to 10 S; the first sample with f < 0 and the one before
+ *   it bracket a crossing. A pair of crossings closer together than the sampling step is not seen
+ *   (the sampled f never goes below 0 there); null when no sample goes below 0.
+ * - Root: Brent's method (R. P. Brent, Algorithms for Minimization without Derivatives, 1973,
+ *   ch. 4, the `zeroin` algorithm) on the bracket with tolerance XTOL = 1e-9 S: the returned spot is
+ *   within XTOL + 4 eps |x| of a point where f changes sign (f is continuous in x: a max of sums
+ *   of continuous values). At most 200 iterations (Brent's bound for this tolerance is far below).
+ */
+import type { Book, BookAccount, BookPair } from "./model/book.js";
+import type { LiquidationPrice } from "./model/liquidation.js";
+import { bookAccount, type LiquidationEngine, type WorkAccount } from "./liquidation-book.js";
+import * as L from "./layout.js";
+
+/** Relative tolerance of the root, times the pair's spot. */
+export const SPOT_XTOL = 1e-9;
+/** The first sampling distance, a fraction of the spot; each next one doubles. */
+export const FIRST_STEP = 0.005;
+/** The lowest spot searched, a fraction of the spot. */
+export const LOWEST = 2 ** -20;
+/** The highest spot searched, a multiple of the spot. */
+export const HIGHEST = 10;
+
+const EPS = Number.EPSILON;
+
+/** ISO-8601 of an epoch-ms instant, sub-millisecond digits kept (what validate.ts parses back to the same ms). */
+function isoOf(ms: number): string {
+  const whole = Math.floor(ms);
+  let nanos = Math.round((ms - whole) * 1e6);
+  let base = whole;
+  if (nanos >= 1e6) {
+    base += 1;
+    nanos = 0;
+  }
+  const text = new Date(base).toISOString();
+  return nanos === 0 ? text : `${text.slice(0, -1)}${String(nanos).padStart(6, "0")}Z`;
+}
+
+/**
+ * Brent's zeroin on [a, b] with f(a) and f(b) of opposite signs (or one of them 0): a point within
+ * tol + 4 eps |x| of a sign change of f.
+ */
+export function brent(f: (x: number) => number, a: number, b: number, fa: number, fb: number, tol: number): number {
+  if (fa === 0) return a;
+  if (fb === 0) return b;
+  let c = a;
+  let fc = fa;
+  let d = b - a;
+  let e = d;
+  for (let iter = 0; iter < 200; iter++) {
+    if ((fb > 0 && fc > 0) || (fb < 0 && fc < 0)) {
+      c = a;
+      fc = fa;
+      d = b - a;
+      e = d;
+    }
+    if (Math.abs(fc) < Math.abs(fb)) {
+      a = b;
+      b = c;
+      c = a;
+      fa = fb;
+      fb = fc;
+      fc = fa;
+    }
+    const tol1 = 2 * EPS * Math.abs(b) + 0.5 * tol;
+    const xm = 0.5 * (c - b);
+    if (Math.abs(xm) <= tol1 || fb === 0) return b;
+    if (Math.abs(e) >= tol1 && Math.abs(fa) > Math.abs(fb)) {
+      // inverse quadratic interpolation, or the secant when only two points are distinct
+      const s = fb / fa;
+      let p: number;
+      let q: number;
+      if (a === c) {
+        p = 2 * xm * s;
+        q = 1 - s;
+      } else {
+        const qa = fa / fc;
+        const r = fb / fc;
+        p = s * (2 * xm * qa * (qa - r) - (b - a) * (r - 1));
+        q = (qa - 1) * (r - 1) * (s - 1);
+      }
+      if (p > 0) q = -q;
+      else p = -p;
+      if (2 * p < Math.min(3 * xm * q - Math.abs(tol1 * q), Math.abs(e * q))) {
+        e = d;
+        d = p / q;
+      } else {
+        d = xm;
+        e = d;
+      }
+    } else {
+      d = xm;
+      e = d;
+    }
+    a = b;
+    fa = fb;
+    b += Math.abs(d) > tol1 ? d : xm > 0 ? tol1 : -tol1;
+    fb = f(b);
+  }
+  return b;
+}
+
+/** The sample spots outward from S: down (S (1 - 0.005 2^k) to 0.36 S, then halving to S 2^-20) and up (to 10 S). */
+export function samplePoints(spot: number): { down: number[]; up: number[] } {
+  const down: number[] = [];
+  const up: number[] = [];
+  for (let d = FIRST_STEP; d < 1; d *= 2) down.push(spot * (1 - d));
+  for (let x = down[down.length - 1] / 2; x > spot * LOWEST; x /= 2) down.push(x);
+  down.push(spot * LOWEST);
+  for (let d = FIRST_STEP; 1 + d < HIGHEST; d *= 2) up.push(spot * (1 + d));
+  up.push(spot * HIGHEST);
+  return { down, up };
+}
+
+/** Pairs an account's report lists: positions, orders, or a non-zero coin balance (as engine.ts). */
+export function accountPairs(account: BookAccount): number[] {
+  const used = new Set<number>();
+  for (const p of account.positions) used.add(p.instrument.pairIndex);
+  for (const o of account.orders) used.add(o.instrument.pairIndex);
+  account.coins.forEach((c, p) => {
+    if (c !== 0) used.add(p);
+  });
+  return [...used].sort((a, b) => a - b);
+}
+
+/**
+ * Liquidation prices of one working account, per pair it holds: a one-account prepared book (its
+ * own copy of the market), moved pair by pair and put back after each pair.
+ */
+export function liquidationPricesOf(engine: LiquidationEngine, book: Book, work: WorkAccount): Record<string, LiquidationPrice> {
+  const account = bookAccount(work, work.id);
+  const pairs: BookPair[] = structuredClone(book.pairs);
+  const probe = engine.prepareBook({ asOfMs: book.asOfMs, params: book.params, pairs, accounts: [account] });
+  const mmFraction = book.params.mmFraction;
+  const result: Record<string, LiquidationPrice> = {};
+  try {
+    for (const p of accountPairs(account)) {
+      const pair = book.pairs[p];
+      const spot = pair.spot;
+      const futures = pair.futures.map((f) => ({ expiry: isoOf(f.expiryMs), mark: f.mark }));
+      // only a pair with futures marks moves them (a spot alone is the cheaper tick)
+      const move = (x: number): void =>
+        probe.updateMarket({
+          [pair.name]: futures.length === 0
+            ? { spot: x }
+            : { spot: x, futures: x === spot ? futures : futures.map((f) => ({ expiry: f.expiry, mark: (f.mark * x) / spot })) },
+        });
+      const f = (x: number): number => {
+        move(x);
+        probe.run();
+        const out = probe.outputs().accounts;
+        return out[0] - out[1] * mmFraction;
+      };
+      const f0 = f(spot);
+      const tol = SPOT_XTOL * spot;
+      const search = (points: number[]): number | null => {
+        if (f0 < 0) return spot;
+        let prev = spot;
+        let fPrev = f0;
+        for (const x of points) {
+          const fx = f(x);
+          if (fx < 0) return brent(f, prev, x, fPrev, fx, tol);
+          prev = x;
+          fPrev = fx;
+        }
+        return null;
+      };
+      const { down, up } = samplePoints(spot);
+      result[pair.name] = { spot, down: search(down), up: search(up) };
+      move(spot);
+    }
+  } finally {
+    probe.dispose();
+  }
+  return result;
+}
+
+/** Equity and IM of every account of a book, from one kernel pass. */
+export function marginAll(engine: LiquidationEngine, book: Book): { equity: Float64Array; im: Float64Array } {
+  const resident = engine.prepareBook(book);
+  try {
+    resident.run();
+    const out = resident.outputs().accounts;
+    const A = book.accounts.length;
+    const equity = new Float64Array(A);
+    const im = new Float64Array(A);
+    for (let a = 0; a < A; a++) {
+      equity[a] = out[a * L.OUT_ACC_STRIDE];
+      im[a] = out[a * L.OUT_ACC_STRIDE + 1];
+    }
+    return { equity, im };
+  } finally {
+    resident.dispose();
+  }
+}
