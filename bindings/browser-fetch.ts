@@ -31,12 +31,5 @@ export function createEngine(options: EngineOptions = {}): Promise<Engine> {
   return createEngineWith(fetchedKernel, options);
 }
 
-export { normalize } from "./validate.js";
-export { MarginError, ErrorCode, type ErrorCodeValue } from "./errors.js";
-export type { Engine, EngineOptions, MarginOptions, PreparedBook, MarginOutputs } from "./engine.js";
-export type { KernelBuild, KernelSource } from "./kernel.js";
-export type { CovarianceBook, CovarianceOptions } from "./covariance.js";
-export type * from "./model/types.js";
-export type * from "./model/book.js";
-export type * from "./model/liquidation.js";
-export * from "./whatif-api.js";
+// the API every entry shares; each entry adds its own createEngine
+export * from "./api.js";
