@@ -21,6 +21,7 @@
  *   of continuous values). At most 200 iterations (Brent's bound for this tolerance is far below).
  */
 import type { Book, BookAccount, BookPair } from "./model/book.js";
+import { formatIsoTimestamp } from "./model/dates.js";
 import type { LiquidationPrice } from "./model/liquidation.js";
 import { bookAccount, type LiquidationEngine, type WorkAccount } from "./liquidation-book.js";
 import * as L from "./layout.js";
@@ -36,18 +37,6 @@ export const HIGHEST = 10;
 
 const EPS = Number.EPSILON;
 
-/** ISO-8601 of an epoch-ms instant, sub-millisecond digits kept (what validate.ts parses back to the same ms). */
-function isoOf(ms: number): string {
-  const whole = Math.floor(ms);
-  let nanos = Math.round((ms - whole) * 1e6);
-  let base = whole;
-  if (nanos >= 1e6) {
-    base += 1;
-    nanos = 0;
-  }
-  const text = new Date(base).toISOString();
-  return nanos === 0 ? text : `${text.slice(0, -1)}${String(nanos).padStart(6, "0")}Z`;
-}
 
 /**
  * Brent's zeroin on [a, b] with f(a) and f(b) of opposite signs (or one of them 0): a point within
@@ -150,7 +139,7 @@ export function liquidationPricesOf(engine: LiquidationEngine, book: Book, work:
     for (const p of accountPairs(account)) {
       const pair = book.pairs[p];
       const spot = pair.spot;
-      const futures = pair.futures.map((f) => ({ expiry: isoOf(f.expiryMs), mark: f.mark }));
+      const futures = pair.futures.map((f) => ({ expiry: formatIsoTimestamp(f.expiryMs), mark: f.mark }));
       // only a pair with futures marks moves them (a spot alone is the cheaper tick)
       const move = (x: number): void =>
         probe.updateMarket({

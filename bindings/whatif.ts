@@ -33,6 +33,7 @@ import type { Engine, MarginOutputs, PreparedBook } from "./engine.js";
 import { ErrorCode, MarginError, type ErrorCodeValue } from "./errors.js";
 import * as L from "./layout.js";
 import type { Book, BookAccount, BookOrder, BookPair, BookPosition, ResolvedInstrument } from "./model/book.js";
+import { formatIsoTimestamp } from "./model/dates.js";
 import type { AccountReport, AccountStatus, FillSet, InstrumentInput, RiskAttribution } from "./model/types.js";
 import { at, normalize, readInstrument, type Market } from "./validate.js";
 
@@ -610,18 +611,6 @@ function pairMargins(engine: Engine, book: Book, account: BookAccount, positions
   return result;
 }
 
-/** ISO-8601 of an epoch-ms instant with its sub-millisecond digits (validate.ts parses it back to the same ms). */
-function isoOf(ms: number): string {
-  const whole = Math.floor(ms);
-  let nanos = Math.round((ms - whole) * 1e6);
-  let base = whole;
-  if (nanos >= 1e6) {
-    base += 1;
-    nanos = 0;
-  }
-  const text = new Date(base).toISOString();
-  return nanos === 0 ? text : `${text.slice(0, -1)}${String(nanos).padStart(6, "0")}Z`;
-}
 
 const statusOf = (equity: number, im: number, mm: number): AccountStatus => (equity >= im ? "ok" : equity >= mm ? "restricted" : "liquidation");
 
@@ -769,7 +758,7 @@ function liquidationPrices(
           const secant = b.ok - (b.fOk * (b.liq - b.ok)) / (b.fLiq - b.fOk);
           const inside = secant > Math.min(b.ok, b.liq) && secant < Math.max(b.ok, b.liq);
           const m = (inside ? secant : (b.ok + b.liq) / 2) / spot;
-          update[names[b.side]] = { spot: spot * m, futures: pair.futures.map((f) => ({ expiry: isoOf(f.expiryMs), mark: f.mark * m })) };
+          update[names[b.side]] = { spot: spot * m, futures: pair.futures.map((f) => ({ expiry: formatIsoTimestamp(f.expiryMs), mark: f.mark * m })) };
           return spot * m;
         });
         probe.updateMarket(update);

@@ -106,3 +106,19 @@ export function formatDeribitDate(ms: number): string {
 export function tenorYears(expiryMs: number, asOfMs: number): number {
   return (expiryMs - asOfMs) / MS_PER_YEAR;
 }
+
+/**
+ * ISO-8601 of an epoch-ms instant, sub-millisecond digits kept, so that parseIsoTimestamp reads
+ * back the same ms (for writing a book's instants back into file form, e.g. market ticks).
+ */
+export function formatIsoTimestamp(ms: number): string {
+  const whole = Math.floor(ms);
+  let nanos = Math.round((ms - whole) * 1e6);
+  let base = whole;
+  if (nanos >= 1e6) {
+    base += 1;
+    nanos = 0;
+  }
+  const text = new Date(base).toISOString();
+  return nanos === 0 ? text : `${text.slice(0, -1)}${String(nanos).padStart(6, "0")}Z`;
+}
