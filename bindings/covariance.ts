@@ -75,18 +75,6 @@ const PATH_CODES: Record<CovariancePath, number> = {
 };
 const ALIGN = 16;
 
-function kindCode(instrument: ResolvedInstrument): number {
-  switch (instrument.kind) {
-    case "spot":
-      return L.KIND_SPOT;
-    case "perpetual":
-      return L.KIND_PERPETUAL;
-    case "future":
-      return L.KIND_FUTURE;
-    case "option":
-      return instrument.isCall ? L.KIND_CALL : L.KIND_PUT;
-  }
-}
 
 /** The book's markets: each distinct instrument name once, with the instrument that defines it. */
 interface Markets {
@@ -310,7 +298,7 @@ class ResidentCovariance implements CovarianceBook {
     const { book, resolved } = this;
     const leverage = book.params.leverage ?? {};
     resolved.instruments.forEach((instrument, m) => {
-      i32[this.col(L.CV_MARKET_KIND) / 4 + m] = kindCode(instrument);
+      i32[this.col(L.CV_MARKET_KIND) / 4 + m] = L.kindCode(instrument);
       f64[this.col(L.CV_MARKET_LEVERAGE) / 8 + m] = leverage[instrument.name] ?? DEFAULT_LEVERAGE;
     });
     const ltv = book.params.ltv ?? {};

@@ -138,18 +138,6 @@ function pairGrid(pair: BookPair): PairGrid {
   return { levels, rowLevel };
 }
 
-function kindCode(instrument: ResolvedInstrument): number {
-  switch (instrument.kind) {
-    case "spot":
-      return L.KIND_SPOT;
-    case "perpetual":
-      return L.KIND_PERPETUAL;
-    case "future":
-      return L.KIND_FUTURE;
-    case "option":
-      return instrument.isCall ? L.KIND_CALL : L.KIND_PUT;
-  }
-}
 
 /**
  * Rows share an instrument when they have the same kind, pair, strike and tenor (their sizes
@@ -594,7 +582,7 @@ class ResidentBook implements PreparedBook {
     const ids = s(L.H_POS_INSTRUMENT) / 4;
     let row = 0;
     const put = (instrument: ResolvedInstrument, rowTag: number, contracts: number, entryPrice: number | null): void => {
-      i32[kind + row] = kindCode(instrument);
+      i32[kind + row] = L.kindCode(instrument);
       i32[pair + row] = instrument.pairIndex;
       i32[tag + row] = rowTag;
       f64[size + row] = contracts * instrument.multiplier;

@@ -240,3 +240,17 @@ export function cvScratchF64(markets: number, factors: number): number {
   const ec = (factors + 1) & ~1;
   return 1 + 5 * em + 7 * ec;
 }
+
+/** The kernel's KIND_* code of an instrument (calls and puts are kinds of their own). */
+export function kindCode(instrument: { kind: "spot" | "perpetual" | "future" | "option"; isCall: boolean }): number {
+  switch (instrument.kind) {
+    case "spot":
+      return KIND_SPOT;
+    case "perpetual":
+      return KIND_PERPETUAL;
+    case "future":
+      return KIND_FUTURE;
+    case "option":
+      return instrument.isCall ? KIND_CALL : KIND_PUT;
+  }
+}
