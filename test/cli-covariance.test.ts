@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, main } from "../bindings/cli.js";
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "../bindings/cli.js";
+import { run } from "./support/cli.js";
 import { createEngine, type Engine } from "../bindings/index.js";
 import type { PortfolioFile } from "../bindings/model/types.js";
 
@@ -14,12 +15,6 @@ beforeAll(async () => {
   engine = await createEngine();
 });
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => (out += t + "\n"), err: (t) => (err += t + "\n") });
-  return { code, out, err };
-}
 
 function write(file: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), "mk-cov-")), "book.json");

@@ -3,18 +3,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXIT_BAD_INPUT, EXIT_OK, main } from "../bindings/cli.js";
+import { EXIT_BAD_INPUT, EXIT_OK } from "../bindings/cli.js";
+import { run } from "./support/cli.js";
 import { createEngine } from "../bindings/index.js";
 
 const EXAMPLE = new URL("../examples/portfolio.json", import.meta.url).pathname;
 const BIN = new URL("../bin/margin-kernel.js", import.meta.url).pathname;
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => (out += t + "\n"), err: (t) => (err += t + "\n") });
-  return { code, out, err };
-}
 
 /** The example with its first account broken (a zero qty), written to a temp file. */
 function badFirstAccount(): { path: string; file: any } {

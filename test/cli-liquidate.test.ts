@@ -3,19 +3,14 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, main } from "../bindings/cli.js";
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "../bindings/cli.js";
+import { run } from "./support/cli.js";
 import { createEngine } from "../bindings/index.js";
 
 const FILE = new URL("../examples/liquidation.json", import.meta.url).pathname;
 const DEPTH = new URL("../examples/depth.json", import.meta.url).pathname;
 const BIN = new URL("../bin/margin-kernel.js", import.meta.url).pathname;
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => (out += t + "\n"), err: (t) => (err += t + "\n") });
-  return { code, out, err };
-}
 
 function tempJson(value: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), "mk-liq-")), "x.json");
