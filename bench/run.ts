@@ -14,10 +14,12 @@
  *
  * Setup (generating, validating, laying out books) is outside every timed function; each timed
  * function reads a result so nothing can be skipped. `--quick` runs small sizes only (a smoke test:
- * it writes nothing unless --out is given). `--out FILE` writes the JSON elsewhere.
+ * it writes nothing unless --out is given). `--out FILE` writes the JSON elsewhere. `--only
+ * kernel,account,bulk,memory,covariance` runs those suites and merges their keys into the
+ * existing JSON (a re-measurement of part of the suite on a quiet machine).
  */
 import { Bench } from "tinybench";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { createEngine, type Engine } from "../bindings/index.js";
 import { kernelImage, type PreparedBook } from "../bindings/engine.js";
@@ -29,6 +31,9 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outArg = args.indexOf("--out");
 const outFile = outArg >= 0 ? args[outArg + 1] : quick ? null : "bench/results.json";
+const onlyArg = args.indexOf("--only");
+const only = onlyArg >= 0 ? new Set(args[onlyArg + 1].split(",")) : null;
+const runs = (suite: string): boolean => only === null || only.has(suite);
 const ROOT = new URL("../../", import.meta.url); // the bundle runs from build/bench/
 
 const GRID_ROWS = 9; // powertrade9: evaluations per option per pass (the base is not counted)
@@ -185,36 +190,53 @@ const machine = {
 };
 
 const { simd, scalar } = await engines();
-const kernel = await kernelSuite(simd, scalar);
-const account = await accountSuite(simd);
-const bulk = await bulkSuite(simd);
-const memory = await memorySuite(simd);
-rows.push(...((await covarianceSuite(quick)) as Row[]));
-
-const at = kernel[100_000] ?? kernel[1_000];
-const results = {
-  machine,
-  kernelNsPerEval: at.simd,
-  kernelScalarNsPerEval: at.scalar,
-  referenceNsPerEval: at.ts,
-  referenceOverKernel: at.ts / at.simd,
-  account50TickP50Us: account.tickP50,
-  account50TickP99Us: account.tickP99,
-  account50FileP50Us: account.fileP50,
-  account50FileP99Us: account.fileP99,
-  bulk100kOneThreadMs: bulk.oneThreadMs,
-  bulk100kPoolMs: bulk.poolMs,
-  bulk100kPoolSpeedup: bulk.oneThreadMs / bulk.poolMs,
-  poolThreads: bulk.threads,
-  memoryGrowthBytes: memory.after - memory.before + (memory.tickAfter - memory.tickBefore),
-  kernelBySize: kernel,
-  rows,
-};
+const results: Record<string, unknown> = { machine };
+if (runs("kernel")) {
+  const kernel = await kernelSuite(simd, scalar);
+  const at = kernel[100_000] ?? kernel[1_000];
+  Object.assign(results, {
+    kernelNsPerEval: at.simd,
+    kernelScalarNsPerEval: at.scalar,
+    referenceNsPerEval: at.ts,
+    referenceOverKernel: at.ts / at.simd,
+    kernelBySize: kernel,
+  });
+}
+if (runs("account")) {
+  const account = await accountSuite(simd);
+  Object.assign(results, {
+    account50TickP50Us: account.tickP50,
+    account50TickP99Us: account.tickP99,
+    account50FileP50Us: account.fileP50,
+    account50FileP99Us: account.fileP99,
+  });
+}
+if (runs("bulk")) {
+  const bulk = await bulkSuite(simd);
+  Object.assign(results, {
+    bulk100kOneThreadMs: bulk.oneThreadMs,
+    bulk100kPoolMs: bulk.poolMs,
+    bulk100kPoolSpeedup: bulk.oneThreadMs / bulk.poolMs,
+    poolThreads: bulk.threads,
+  });
+}
+if (runs("memory")) {
+  const memory = await memorySuite(simd);
+  results.memoryGrowthBytes = memory.after - memory.before + (memory.tickAfter - memory.tickBefore);
+}
+if (runs("covariance")) rows.push(...((await covarianceSuite(quick)) as Row[]));
 
 console.log(`margin-kernel benchmarks on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}${quick ? " [quick]" : ""}`);
 for (const suite of ["kernel", "account", "bulk", "memory", "covariance"]) console.table(rows.filter((r) => r.suite === suite));
 if (outFile) {
-  writeFileSync(new URL(outFile, ROOT), JSON.stringify(results, null, 2) + "\n");
-  console.log(`wrote ${outFile}`);
+  const target = new URL(outFile, ROOT);
+  // --only: keep the other suites' figures, replace this run's (rows of a suite replace its rows)
+  const merged = only === null || !existsSync(target) ? { ...results, rows } : (() => {
+    const before = JSON.parse(readFileSync(target, "utf8")) as Record<string, unknown> & { rows?: Row[] };
+    const kept = (before.rows ?? []).filter((r) => !only.has(r.suite));
+    return { ...before, ...results, rows: [...kept, ...rows] };
+  })();
+  writeFileSync(target, JSON.stringify(merged, null, 2) + "\n");
+  console.log(`wrote ${outFile}${only ? ` (merged: ${[...only].join(", ")})` : ""}`);
 }
 if (!Number.isFinite(sink)) throw new Error("benchmark results were not finite");
