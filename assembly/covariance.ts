@@ -294,10 +294,13 @@ function sparseForms3(idx: usize, vn: usize, vba: usize, t: i32, mat: usize, n: 
   return load<i32>(base + (<usize>i << 2));
 }
 
-/** true when [addr, addr + bytes) lies inside linear memory and addr is `align`-byte aligned */
+/**
+ * true when [addr, addr + bytes) lies inside the caller's part of linear memory (at or above
+ * __heap_base, as in scenarios.ts) and addr is `align`-byte aligned
+ */
 function inMemory(addr: usize, bytes: u64, align: usize): bool {
   const end = <u64>memory.size() << 16;
-  return (addr & (align - 1)) == 0 && <u64>addr + bytes <= end;
+  return (addr & (align - 1)) == 0 && addr >= __heap_base && <u64>addr + bytes <= end;
 }
 
 /** (n + 1) & ~1 as usize bytes of f64s */

@@ -724,10 +724,13 @@ export function black76Normalised(forward: f64, strike: f64, stdDev: f64, discou
   return <usize>load<u32>(header + (<usize>slot << 2));
 }
 
-/** true when [addr, addr + bytes) lies inside linear memory and addr is 8-byte aligned */
+/**
+ * true when [addr, addr + bytes) lies inside the caller's part of linear memory (at or above
+ * __heap_base, as in scenarios.ts) and addr is 8-byte aligned
+ */
 function columnFits(addr: usize, bytes: u64): bool {
   const end = <u64>memory.size() << 16;
-  return (addr & 7) == 0 && <u64>addr + bytes <= end;
+  return (addr & 7) == 0 && addr >= __heap_base && <u64>addr + bytes <= end;
 }
 
 /**

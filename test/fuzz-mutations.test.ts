@@ -6,7 +6,9 @@ import {
   buildFile,
   checkMutation,
   mutationCaseArb,
+  mutationsAt,
   sitePattern,
+  sites,
   type FileSpec,
   type MutationOutcome,
 } from "./support/fuzz.js";
@@ -82,5 +84,15 @@ describe("mutated portfolio files, property-based", () => {
       expect(patterns, p).toContain(p);
     }
     expect(cases).toBeGreaterThan(5000);
+  });
+
+  it("regression (found by the long run): an entryPrice dropped where the pair's positions cancel", () => {
+    const spec: FileSpec = { seed: 1613508378, accounts: 3, positions: [4, 20], optionShare: 0, randomParams: false, markSurfaces: false, variations: [3] };
+    const file = buildFile(spec);
+    const path = ["accounts", 1, "positions", 8, "entryPrice"];
+    const site = sites(file).find((s) => JSON.stringify(s.path) === JSON.stringify(path))!;
+    const mutation = mutationsAt(file, site.path, site.rule).find((m) => m.op === "missing")!;
+    const outcome = checkMutation(engine, { spec, file, mutation, mutated: mutation.apply(structuredClone(file)) });
+    expect(outcome.accepted).toBe(true);
   });
 });

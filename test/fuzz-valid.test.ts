@@ -38,4 +38,12 @@ describe("valid portfolio files, property-based", () => {
     expect(files).toBe(RUNS);
   });
 
+
+  it("regression (found by the long run): a pair whose positions cancel, PVs near 0, agrees within the gross value's rounding", () => {
+    const outcome = checkValid(
+      engine,
+      buildFile({ seed: 1235904139, accounts: 2, positions: [4, 20], optionShare: 0, randomParams: true, markSurfaces: false, variations: [] }),
+    );
+    expect(outcome.accounts).toBe(2);
+  });
 });

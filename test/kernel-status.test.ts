@@ -291,6 +291,40 @@ describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
     expect(book.accounts.length).toBe(6);
   });
 
+  it("every entry point refuses a header or column below the heap base (the kernel's static data)", () => {
+    // each image in an instance of its own (the images are laid out from the heap base alike)
+    const cases: [string, number, (instance: WebAssembly.Instance) => KernelImage, (kernel: Exports, header: number) => number][] = [
+      ["marginAccounts", L.H_OUT_PAIR, (i) => scenarioImage(i, scenarioBook(5)), (k, h) => k.marginAccounts(h)],
+      ["marginAccounts", L.H_SCRATCH, (i) => scenarioImage(i, scenarioBook(5)), (k, h) => k.marginAccounts(h)],
+      ["marginAccounts", L.H_PAIR_SPOT, (i) => scenarioImage(i, scenarioBook(5)), (k, h) => k.marginAccounts(h)],
+      ["covarianceAccounts", L.CV_SCRATCH, (i) => covarianceImage(i, 1), (k, h) => k.covarianceAccounts(h)],
+      ["covarianceAccounts", L.CV_OUT_ACC, (i) => covarianceImage(i, 1), (k, h) => k.covarianceAccounts(h)],
+      ["impliedVols", L.IV_VOL, (i) => impliedImage(i, 2), (k, h) => k.impliedVols(h)],
+      ["impliedVols", L.IV_MARK_STATUS, (i) => impliedImage(i, 2), (k, h) => k.impliedVols(h)],
+    ];
+    for (const [name, slot, layout, call] of cases) {
+      const instance = kernelInstance(build);
+      const kernel = instance.exports as unknown as Exports & { heapBase(): number };
+      const base = kernel.heapBase();
+      const image = layout(instance);
+      expect(call(kernel, image.header), name).toBe(L.STATUS_OK);
+      const clean = outputsOf(kernel.memory, image);
+      const below = (base - 64) & ~15;
+      const i32 = new Int32Array(kernel.memory.buffer);
+      const original = i32[(image.header >> 2) + slot];
+      for (const at of [0, 8, below]) {
+        i32[(image.header >> 2) + slot] = at;
+        expect(call(kernel, image.header), `${name}: slot ${slot} at ${at}`).toBe(L.STATUS_BAD_HEADER);
+      }
+      for (const at of [0, 16, below]) expect(call(kernel, at), `${name}: header at ${at}`).toBe(L.STATUS_BAD_HEADER);
+      i32[(image.header >> 2) + slot] = original;
+      expect(call(kernel, image.header), name).toBe(L.STATUS_OK);
+      // the kernel's constants below the heap base are intact: the same outputs as before
+      const again = outputsOf(kernel.memory, image);
+      expect(again.every((bytes, k) => Buffer.compare(bytes, clean[k]) === 0), `${name}: outputs`).toBe(true);
+    }
+  });
+
   it("marginAccounts refuses header addresses outside memory or misaligned", () => {
     const kernel = kernelInstance(build).exports as unknown as Exports;
     const size = kernel.memory.buffer.byteLength;

@@ -372,7 +372,7 @@ function outside(b: Bounds): number[] {
   return values;
 }
 
-/** The file's other ids, for a duplicate. */
+/** The id of the first earlier account that has one, for a duplicate. */
 function earlierId(file: Json, index: number): string | undefined {
   const accounts = (file as PortfolioFile).accounts;
   for (let i = 0; i < index; i++) {
