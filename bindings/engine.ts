@@ -155,22 +155,125 @@ const SHARED_INSTRUMENTS_RATIO = 0.6;
  * other times of that day.
  */
 function instrumentIds(book: Book): number[] {
-  const byPair = book.pairs.map(() => new Map<string, Map<number, number>>());
-  const out: number[] = [];
-  let next = 0;
-  const add = (i: ResolvedInstrument): void => {
-    const byName = byPair[i.pairIndex];
-    let byTenor = byName.get(i.name);
-    if (byTenor === undefined) byName.set(i.name, (byTenor = new Map()));
-    let id = byTenor.get(i.tenorYears);
-    if (id === undefined) byTenor.set(i.tenorYears, (id = next++));
-    out.push(id);
-  };
-  for (const account of book.accounts) {
-    for (const position of account.positions) add(position.instrument);
-    for (const order of account.orders) add(order.instrument);
+  // (a call made while another is under way, from a getter of the book, gets tables of its own)
+  const table = idTable.busy ? new InstrumentIdTable() : idTable;
+  table.begin();
+  try {
+    const out: number[] = [];
+    for (const account of book.accounts) {
+      for (const position of account.positions) out.push(table.idOf(position.instrument));
+      for (const order of account.orders) out.push(table.idOf(order.instrument));
+    }
+    return out;
+  } finally {
+    table.end();
   }
-  return out;
+}
+
+/**
+ * instrumentIds()'s tables, kept across calls so that margining books that name the same
+ * instruments as the last one (the same file again, one account after another) allocates
+ * nothing: a slot per distinct name (a map from the canonical name, which model/instrument.ts
+ * hands out as one string per instrument), and per id its pair index, tenor and the next id of
+ * the same name (other pair indices or tenors, rare). A slot's `seenIn` stamps the call that
+ * last gave its name an id, so what an earlier call left (or one that threw) is never read as
+ * this call's; per-id entries are read only once written in this call. Bounded: past MAX_NAMES
+ * names the tables start over, between calls.
+ */
+class InstrumentIdTable {
+  private static readonly MAX_NAMES = 8192;
+  private readonly slots = new Map<string, number>();
+  private seenIn: number[] = [];
+  private firstId: number[] = [];
+  private pairOf = new Float64Array(64);
+  private tenorOf = new Float64Array(64);
+  private nextOfName = new Int32Array(64);
+  private call = 0;
+  /** ids given in this call */
+  private ids = 0;
+  /** between begin() and end() */
+  busy = false;
+
+  begin(): void {
+    this.busy = true;
+    this.call++;
+    this.ids = 0;
+  }
+
+  end(): void {
+    this.busy = false;
+    this.trim();
+  }
+
+  /** Instrument `i`'s id in this call (ids from 0, in order of first sight). */
+  idOf(i: ResolvedInstrument): number {
+    const slot = this.slotOf(i.name);
+    if (this.seenIn[slot] !== this.call) {
+      this.seenIn[slot] = this.call;
+      return (this.firstId[slot] = this.newId(i));
+    }
+    let id = this.firstId[slot];
+    while (!this.holds(id, i)) {
+      if (this.nextOfName[id] < 0) return (this.nextOfName[id] = this.newId(i));
+      id = this.nextOfName[id];
+    }
+    return id;
+  }
+
+  /** The slot of `name`, made on first sight. */
+  private slotOf(name: string): number {
+    let slot = this.slots.get(name);
+    if (slot === undefined) {
+      slot = this.seenIn.push(0) - 1;
+      this.firstId.push(-1);
+      this.slots.set(name, slot);
+    }
+    return slot;
+  }
+
+  /** Whether id `id` is instrument `i`'s: the same pair index and tenor (as Map keys compare). */
+  private holds(id: number, i: ResolvedInstrument): boolean {
+    return sameValueZero(this.pairOf[id], i.pairIndex) && sameValueZero(this.tenorOf[id], i.tenorYears);
+  }
+
+  /** The next id, for instrument `i`, the last of its name so far. */
+  private newId(i: ResolvedInstrument): number {
+    const id = this.ids++;
+    if (id >= this.pairOf.length) this.grow(2 * id);
+    this.pairOf[id] = i.pairIndex;
+    this.tenorOf[id] = i.tenorYears;
+    this.nextOfName[id] = -1;
+    return id;
+  }
+
+  private grow(capacity: number): void {
+    const pairOf = new Float64Array(capacity);
+    const tenorOf = new Float64Array(capacity);
+    const nextOfName = new Int32Array(capacity);
+    pairOf.set(this.pairOf);
+    tenorOf.set(this.tenorOf);
+    nextOfName.set(this.nextOfName);
+    this.pairOf = pairOf;
+    this.tenorOf = tenorOf;
+    this.nextOfName = nextOfName;
+  }
+
+  private trim(): void {
+    if (this.slots.size <= InstrumentIdTable.MAX_NAMES && this.pairOf.length <= 4 * InstrumentIdTable.MAX_NAMES) return;
+    this.slots.clear();
+    this.seenIn = [];
+    this.firstId = [];
+    this.pairOf = new Float64Array(64);
+    this.tenorOf = new Float64Array(64);
+    this.nextOfName = new Int32Array(64);
+  }
+}
+
+const idTable = new InstrumentIdTable();
+
+/** Equality as Map keys compare: NaN equals NaN. */
+function sameValueZero(a: number, b: number): boolean {
+  return a === b || (a !== a && b !== b);
 }
 
 /** Hands out consecutive 16-aligned byte offsets. */
@@ -252,15 +355,17 @@ export interface ReportShape {
   mmFraction: number;
 }
 
-/** Indices of the pairs an account's report lists: positions, orders, or a non-zero coin balance. */
+/** Indices of the pairs an account's report lists, ascending: positions, orders, or a non-zero coin balance. */
 function reportedPairs(account: BookAccount): number[] {
-  const used = new Set<number>();
-  for (const position of account.positions) used.add(position.instrument.pairIndex);
-  for (const order of account.orders) used.add(order.instrument.pairIndex);
-  account.coins.forEach((coins, p) => {
-    if (coins !== 0) used.add(p);
+  // a flag per pair index (coins has one entry per pair), then the flagged indices in order
+  const used = account.coins.map((coins) => coins !== 0);
+  for (const position of account.positions) used[position.instrument.pairIndex] = true;
+  for (const order of account.orders) used[order.instrument.pairIndex] = true;
+  const pairs: number[] = [];
+  used.forEach((flag, p) => {
+    if (flag) pairs.push(p);
   });
-  return [...used].sort((a, b) => a - b);
+  return pairs;
 }
 
 export function reportShape(book: Book): ReportShape {
@@ -271,6 +376,13 @@ export function reportShape(book: Book): ReportShape {
     rows: book.pairs[0].grid.length,
     mmFraction: book.params.mmFraction,
   };
+}
+
+/** `count` numbers of `column` from `from`, as an array (what Array.from of a subarray gives, without the view). */
+function numbersAt(column: Float64Array, from: number, count: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < count; k++) out.push(column[from + k]);
+  return out;
 }
 
 /** One account's report from output columns laid out as the kernel writes them. */
@@ -290,7 +402,7 @@ export function liftAccount(shape: ReportShape, out: MarginOutputs, a: number): 
       requirement: out.pairs[at],
       worstScenario: out.pairs[at + 1],
       fillSet: FILL_SET_NAMES[out.pairs[at + 2]],
-      scenarioPV: Array.from(out.pairs.subarray(at + L.OUT_PAIR_FIXED, at + L.OUT_PAIR_FIXED + G)),
+      scenarioPV: numbersAt(out.pairs, at + L.OUT_PAIR_FIXED, G),
     };
   }
   return {
@@ -348,7 +460,10 @@ class ResidentBook implements PreparedBook {
     const plan = planBook(this.dims);
     this.bookRegion = kernel.alloc(plan.bytes);
     this.header = this.bookRegion + plan.header;
-    this.slots = new Map([...plan.slots].map(([slot, offset]) => [slot, this.bookRegion + offset]));
+    // the plan's offsets become addresses, in its own map
+    const base = this.bookRegion;
+    plan.slots.forEach((offset, slot, slots) => slots.set(slot, base + offset));
+    this.slots = plan.slots;
     this.writeHeader();
     this.writeGrid(grids);
     this.writeBook();
@@ -495,7 +610,7 @@ class ResidentBook implements PreparedBook {
     i32[h + L.H_HAS_CORR] = d.hasCorr ? 1 : 0;
     i32[h + L.H_INSTRUMENTS] = d.instruments;
     i32[h + L.H_FAIL_ACCOUNT] = -1;
-    for (const [slot, address] of this.slots) i32[h + slot] = address;
+    this.slots.forEach((address, slot) => (i32[h + slot] = address));
     f64[(this.header + L.HEADER_F64_OFFSET) / 8 + L.HF_USD_RATE] = this.book.params.usdRate;
     f64[(this.header + L.HEADER_F64_OFFSET) / 8 + L.HF_VSF_TENOR_EXPONENT] = this.book.params.vsfTenorExponent ?? 0;
   }
@@ -513,7 +628,7 @@ class ResidentBook implements PreparedBook {
     const base = this.marketRegion;
     const h = this.header >> 2;
     const col = (slot: number): number => base + plan.slots.get(slot)!;
-    for (const slot of plan.slots.keys()) i32[h + slot] = col(slot);
+    plan.slots.forEach((offset, slot) => (i32[h + slot] = base + offset));
     this.spotColumn = col(L.H_PAIR_SPOT);
     let curveNode = 0;
     pairs.forEach((pair, p) => {

@@ -13,6 +13,12 @@ interface Block {
   bytes: number;
 }
 
+/** Remove item `i` of `list` in place (splice would allocate the array of what it removed). */
+function removeAt<T>(list: T[], i: number): void {
+  list.copyWithin(i, i + 1);
+  list.length--;
+}
+
 export class RegionAllocator {
   private readonly free: Block[] = [];
   private readonly live = new Map<number, number>();
@@ -32,12 +38,13 @@ export class RegionAllocator {
   /** A 16-aligned region of at least `bytes` bytes (never 0 bytes long). */
   alloc(bytes: number): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
-    const fit = this.free.findIndex((block) => block.bytes >= size);
+    let fit = 0;
+    while (fit < this.free.length && this.free[fit].bytes < size) fit++;
     let at: number;
-    if (fit >= 0) {
+    if (fit < this.free.length) {
       const block = this.free[fit];
       at = block.at;
-      if (block.bytes === size) this.free.splice(fit, 1);
+      if (block.bytes === size) removeAt(this.free, fit);
       else {
         block.at += size;
         block.bytes -= size;
@@ -64,17 +71,21 @@ export class RegionAllocator {
     this.live.delete(at);
     let i = 0;
     while (i < this.free.length && this.free[i].at < at) i++;
-    this.free.splice(i, 0, { at, bytes: size });
-    // merge with the next, then the previous neighbour
-    const next = this.free[i + 1];
-    if (next !== undefined && at + size === next.at) {
-      this.free[i].bytes += next.bytes;
-      this.free.splice(i + 1, 1);
-    }
+    // merged into the free neighbours it touches, else a block of its own
     const prev = this.free[i - 1];
-    if (prev !== undefined && prev.at + prev.bytes === at) {
-      prev.bytes += this.free[i].bytes;
-      this.free.splice(i, 1);
+    const next = this.free[i];
+    const joinsPrev = prev !== undefined && prev.at + prev.bytes === at;
+    const joinsNext = next !== undefined && at + size === next.at;
+    if (joinsPrev && joinsNext) {
+      prev.bytes += size + next.bytes;
+      removeAt(this.free, i);
+    } else if (joinsPrev) {
+      prev.bytes += size;
+    } else if (joinsNext) {
+      next.at = at;
+      next.bytes += size;
+    } else {
+      this.free.splice(i, 0, { at, bytes: size });
     }
   }
 

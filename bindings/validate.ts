@@ -25,13 +25,14 @@ import type {
   InstrumentKind,
   ResolvedInstrument,
 } from "./model/book.js";
-import { parseIsoTimestamp, tenorYears } from "./model/dates.js";
+import { isoTimestampMs, parseIsoTimestamp, tenorYears } from "./model/dates.js";
 import {
   INSTRUMENT_KINDS,
   PAIR_NAME,
   USD_CODES,
   canonicalName,
   parseInstrumentName,
+  placeInstrument,
   resolveInstrument,
   type InstrumentSpec,
 } from "./model/instrument.js";
@@ -48,12 +49,17 @@ type Obj = Record<string, unknown>;
 
 /** `at("accounts", 0)` -> `accounts[0]`; `at("market", "BTC")` -> `market.BTC`; odd keys are quoted. */
 export function at(path: string, key: string | number): string {
-  if (typeof key === "number") return `${path}[${key}]`;
-  if (!isPlainKey(key)) return `${path}[${JSON.stringify(key)}]`;
-  return path ? `${path}.${key}` : key;
+  if (typeof key === "number") return path + indexSuffix(key);
+  const suffix = keySuffix(key);
+  return path === "" && suffix.startsWith(".") ? key : path + suffix;
 }
 
-const isPlainKey = memo((key: string): boolean => /^[A-Za-z0-9_$]+$/.test(key));
+/**
+ * What at() appends, made once per key so that a path is one concatenation (not two or three
+ * strings): `[i]`, and `.key` or, for a key that is not plain, `["odd key"]`.
+ */
+const indexSuffix = memo((index: number): string => `[${index}]`);
+const keySuffix = memo((key: string): string => (/^[A-Za-z0-9_$]+$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`));
 
 function fail(code: ErrorCodeValue, path: string, detail: string): never {
   throw new MarginError(code, path, detail);
@@ -104,9 +110,22 @@ function oneOf<T extends string>(value: unknown, path: string, options: readonly
   return s as T;
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * The first own enumerable key of `o` (in Object.keys order) not in `allowed`, else undefined;
+ * a for-in walk, so that checking a record's keys allocates no array of them.
+ */
+function firstKeyNotIn(o: Obj, allowed: readonly string[]): string | undefined {
+  for (const key in o) {
+    if (hasOwn.call(o, key) && !allowed.includes(key)) return key;
+  }
+  return undefined;
+}
+
 /** Rejects the first key of `o` not in `allowed`, so typos never fall back to defaults silently. */
 function knownKeys(o: Obj, path: string, allowed: readonly string[]): void {
-  const unknown = Object.keys(o).find((key) => !allowed.includes(key));
+  const unknown = firstKeyNotIn(o, allowed);
   if (unknown !== undefined) {
     fail(ErrorCode.UNKNOWN, at(path, unknown), `unknown field; expected one of ${allowed.join(", ")}`);
   }
@@ -142,7 +161,30 @@ function boundsText(b: Bounds): string {
   return "non-zero";
 }
 
-function num(value: unknown, path: string, bounds: Bounds = {}): number {
+/**
+ * Every field's bounds, made once (not a literal per call) and all of one shape (every key
+ * present), so that inBounds() reads them at one place whatever the field.
+ */
+function bounds(b: Bounds): Readonly<Bounds> {
+  return Object.freeze({ gt: b.gt, ge: b.ge, lt: b.lt, le: b.le, nonZero: b.nonZero ?? false });
+}
+const ANY = bounds({});
+const POSITIVE = bounds({ gt: 0 });
+const NON_NEGATIVE = bounds({ ge: 0 });
+const NON_ZERO = bounds({ nonZero: true });
+const ABOVE_MINUS_ONE = bounds({ gt: -1 });
+const UNIT_INTERVAL = bounds({ ge: 0, le: 1 });
+const CORRELATION = bounds({ ge: -1, le: 1 });
+const MM_FRACTION = bounds({ gt: 0, le: 1 });
+const SSF = bounds({ ge: 0, lt: 1 });
+const VSF_TENOR_EXPONENT = bounds({ ge: 0, le: 4 });
+
+/** Whether `value` is a finite number within `bounds`: what num() accepts. */
+function isNumberIn(value: unknown, bounds: Bounds): value is number {
+  return typeof value === "number" && Number.isFinite(value) && inBounds(value, bounds);
+}
+
+function num(value: unknown, path: string, bounds: Bounds = ANY): number {
   present(value, path, "a finite number");
   if (typeof value !== "number") fail(ErrorCode.TYPE, path, `must be a finite number, got ${describe(value)}`);
   if (!Number.isFinite(value)) fail(ErrorCode.NOT_FINITE, path, `must be a finite number, got ${value}`);
@@ -150,8 +192,17 @@ function num(value: unknown, path: string, bounds: Bounds = {}): number {
   return value;
 }
 
-function numbers(items: unknown[], path: string, bounds: Bounds = {}): number[] {
-  return items.map((item, i) => num(item, at(path, i), bounds));
+/**
+ * Each item a number within `bounds` (holes skipped, as map() would), then a copy of the list.
+ * An item's path is built only for the one that fails; the copy is a slice, which keeps the
+ * numbers unboxed (map() through a callback boxes each double).
+ */
+function numbers(items: unknown[], path: string, bounds: Bounds = ANY): number[] {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (!isNumberIn(item, bounds) && (item !== undefined || i in items)) num(item, at(path, i), bounds);
+  }
+  return items.slice() as number[];
 }
 
 function sized<T>(items: T[], path: string, length: number, unit: string): T[] {
@@ -167,6 +218,35 @@ function optional<T, F>(value: unknown, read: (value: unknown) => T, fallback: F
 function timestamp(value: unknown, path: string): number {
   present(value, path, "an ISO-8601 timestamp such as 2026-11-21T08:00:00Z");
   return parseIsoTimestamp(text(value, path), path);
+}
+
+// Field readers: `o[key]` checked as the reader of the same name without `Field` checks it, at
+// the path `at(path, key)`, which is built only when the check fails (the slow path is that
+// reader itself, so the error is the same). An account of 50 positions has some 300 fields,
+// nearly all of them good, and building every field's path up front was most of what validating
+// it allocated; the paths a book keeps (of accounts, positions and orders) are still built.
+
+function numField(o: Obj, key: string, path: string, bounds: Bounds = ANY): number {
+  const value = o[key];
+  return isNumberIn(value, bounds) ? value : num(value, at(path, key), bounds);
+}
+
+function textField(o: Obj, key: string, path: string): string {
+  const value = o[key];
+  return typeof value === "string" ? value : text(value, at(path, key));
+}
+
+function oneOfField<T extends string>(o: Obj, key: string, path: string, options: readonly T[], what: string): T {
+  const value = o[key];
+  return typeof value === "string" && (options as readonly string[]).includes(value)
+    ? (value as T)
+    : oneOf(value, at(path, key), options, what);
+}
+
+function timestampField(o: Obj, key: string, path: string): number {
+  const value = o[key];
+  const ms = typeof value === "string" ? isoTimestampMs(value) : undefined;
+  return ms ?? timestamp(value, at(path, key));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,7 +276,7 @@ type PairMarket = Pick<BookPair, "name" | "spot" | "futures" | "surface"> & { ma
 export function normalizeMarket(file: unknown): Market {
   if (!isRecord(file)) fail(ErrorCode.TYPE, "", `the portfolio file must be a JSON object, got ${describe(file)}`);
   knownKeys(file, "", FILE_KEYS);
-  const asOfMs = timestamp(file.asOf, "asOf");
+  const asOfMs = timestampField(file, "asOf", "");
 
   const market = record(file.market, "market");
   const names = Object.keys(market);
@@ -204,12 +284,13 @@ export function normalizeMarket(file: unknown): Market {
   const pairMarkets = names.map((name) => readPairMarket(market[name], name, asOfMs));
 
   const { params, grid, shocks } = readParams(file.params, names);
-  const pairs = pairMarkets.map(({ marks, ...pm }, i) => ({
-    ...pm,
-    ...(marks === null ? {} : { optionMarks: boundOptionMarks(marks, pm.spot, pm.futures, params.usdRate) }),
-    ...shocks[i],
-    grid: pairGrid(grid, shocks[i].ssf, shocks[i].vsf),
-  }));
+  // (spelled out rather than spread: object rest and spread take V8's slow path)
+  const pairs = pairMarkets.map(({ name, spot, futures, surface, marks }, i): BookPair => {
+    const { ssf, vsf } = shocks[i];
+    if (marks === null) return { name, spot, futures, surface, ssf, vsf, grid: pairGrid(grid, ssf, vsf) };
+    const optionMarks = boundOptionMarks(marks, spot, futures, params.usdRate);
+    return { name, spot, futures, surface, optionMarks, ssf, vsf, grid: pairGrid(grid, ssf, vsf) };
+  });
   const rawAccounts = list(file.accounts, "accounts");
   return { asOfMs, params, pairs, pairIndex: new Map(names.map((name, i) => [name, i])), rawAccounts };
 }
@@ -225,7 +306,7 @@ function readPairMarket(raw: unknown, name: string, asOfMs: number): PairMarket 
   }
   const o = record(raw, path);
   knownKeys(o, path, PAIR_MARKET_KEYS);
-  const spot = num(o.spot, at(path, "spot"), { gt: 0 });
+  const spot = numField(o, "spot", path, POSITIVE);
   const futures = optional(o.futures, (v) => readFutureMarks(v, at(path, "futures"), asOfMs), []);
   const surface = optional(o.surface, (v) => readSurface(v, at(path, "surface"), name, asOfMs), null);
   return surface === null || !("marks" in surface)
@@ -266,7 +347,7 @@ export function normalizeMarketUpdate(
     const o = record(market[name], path);
     knownKeys(o, path, PAIR_MARKET_KEYS);
     const update: MarketUpdate = { pairIndex };
-    if (o.spot !== undefined) update.spot = num(o.spot, at(path, "spot"), { gt: 0 });
+    if (o.spot !== undefined) update.spot = numField(o, "spot", path, POSITIVE);
     if (o.futures !== undefined) update.futures = readFutureMarks(o.futures, at(path, "futures"), asOfMs);
     if (o.surface !== undefined) {
       const surface = readSurface(o.surface, at(path, "surface"), name, asOfMs);
@@ -290,16 +371,17 @@ function readFutureMarks(raw: unknown, path: string, asOfMs: number): BookFuture
     const p = at(path, j);
     const o = record(item, p);
     knownKeys(o, p, FUTURE_MARK_KEYS);
-    const expiryPath = at(p, "expiry");
-    const expiryMs = timestamp(o.expiry, expiryPath);
+    const expiryMs = timestampField(o, "expiry", p);
     const tenor = tenorYears(expiryMs, asOfMs);
-    if (tenor <= 0) fail(ErrorCode.RANGE, expiryPath, "must be after asOf (a future mark needs time to expiry)");
+    if (tenor <= 0) fail(ErrorCode.RANGE, at(p, "expiry"), "must be after asOf (a future mark needs time to expiry)");
     const first = firstIndexOf.get(expiryMs);
-    if (first !== undefined) fail(ErrorCode.ORDER, expiryPath, `duplicate expiry; ${at(path, first)} has the same`);
+    if (first !== undefined) fail(ErrorCode.ORDER, at(p, "expiry"), `duplicate expiry; ${at(path, first)} has the same`);
     firstIndexOf.set(expiryMs, j);
-    return { expiryMs, tenorYears: tenor, mark: num(o.mark, at(p, "mark"), { gt: 0 }) };
+    return { expiryMs, tenorYears: tenor, mark: numField(o, "mark", p, POSITIVE) };
   });
-  return marks.sort((a, b) => a.tenorYears - b.tenorYears);
+  // (sort() allocates even for a list already in order, as files usually give it)
+  const sorted = marks.every((m, j) => j === 0 || marks[j - 1].tenorYears <= m.tenorYears);
+  return sorted ? marks : marks.sort((a, b) => a.tenorYears - b.tenorYears);
 }
 
 function readSurface(raw: unknown, path: string, pair: string, asOfMs: number): BookSurface | { marks: OptionMarkRead[] } {
@@ -317,23 +399,23 @@ function readSurface(raw: unknown, path: string, pair: string, asOfMs: number): 
     if (extra) {
       fail(ErrorCode.TYPE, at(path, extra), "does not go with atmVol; give {tenors, logMoneyness, vols} or {atmVol}");
     }
-    const vol = num(o.atmVol, at(path, "atmVol"), { ge: 0 });
+    const vol = numField(o, "atmVol", path, NON_NEGATIVE);
     return { tenors: [1], logMoneyness: [0], vols: [[vol]] };
   }
-  const tenors = ascending(o.tenors, at(path, "tenors"), { gt: 0 });
+  const tenors = ascending(o.tenors, at(path, "tenors"), POSITIVE);
   const logMoneyness = ascending(o.logMoneyness, at(path, "logMoneyness"));
   const volsPath = at(path, "vols");
   const rows = sized(list(o.vols, volsPath), volsPath, tenors.length, "rows (one per tenor)");
   const vols = rows.map((row, i) => {
     const rowPath = at(volsPath, i);
     const cells = sized(list(row, rowPath), rowPath, logMoneyness.length, "vols (one per logMoneyness node)");
-    return numbers(cells, rowPath, { ge: 0 });
+    return numbers(cells, rowPath, NON_NEGATIVE);
   });
   return { tenors, logMoneyness, vols };
 }
 
 /** A non-empty, strictly ascending list of numbers. */
-function ascending(raw: unknown, path: string, bounds: Bounds = {}): number[] {
+function ascending(raw: unknown, path: string, bounds: Bounds = ANY): number[] {
   const values = numbers(list(raw, path), path, bounds);
   if (values.length === 0) fail(ErrorCode.SHAPE, path, "must have at least one node");
   const j = values.findIndex((x, i) => i > 0 && !(x > values[i - 1]));
@@ -369,7 +451,7 @@ function readOptionMarks(raw: unknown, path: string, pair: string, asOfMs: numbe
     const first = firstIndexOf.get(key);
     if (first !== undefined) fail(ErrorCode.ORDER, instrumentPath, `duplicate mark of ${name}; ${at(path, first)} marks it too`);
     firstIndexOf.set(key, j);
-    const mark = num(o.mark, at(p, "mark"), { gt: 0 });
+    const mark = numField(o, "mark", p, POSITIVE);
     return { name, isCall: spec.isCall, strike: spec.strike, expiryMs: spec.expiryMs, tenorYears: tenor, mark, path: p };
   });
 }
@@ -383,8 +465,10 @@ function readMarkInstrument(raw: unknown, path: string, pair: string): Instrumen
     spec = parseInstrumentName(raw, path);
     if (spec.pair !== pair) notOnPair(spec.pair, path);
   } else if (isRecord(raw)) {
-    // (a mark needs no pair index: 0 stands in for this pair's)
-    spec = readInstrumentObject(raw, path, (other, pairPath) => (other === pair ? 0 : notOnPair(other, pairPath))).spec;
+    const kind = instrumentKind(raw, path);
+    const other = textField(raw, "pair", path);
+    if (other !== pair) notOnPair(other, at(path, "pair"));
+    spec = instrumentSpec(raw, path, kind, pair);
     if (spec.multiplier !== 1) {
       fail(ErrorCode.RANGE, at(path, "multiplier"), `must be 1: a mark is USD per coin, got ${spec.multiplier}`);
     }
@@ -511,7 +595,7 @@ function readParams(raw: unknown, pairNames: string[]): ParamsRead {
   const params: BookParams = {
     gridName: grid.name,
     usdRate: optional(o.usdRate, (v) => num(v, at(path, "usdRate")), DEFAULTS.usdRate),
-    mmFraction: optional(o.mmFraction, (v) => num(v, at(path, "mmFraction"), { gt: 0, le: 1 }), DEFAULTS.mmFraction),
+    mmFraction: optional(o.mmFraction, (v) => num(v, at(path, "mmFraction"), MM_FRACTION), DEFAULTS.mmFraction),
     coinPolicy: optional(
       o.coinPolicy,
       (v) => oneOf(v, at(path, "coinPolicy"), COIN_POLICIES, "coin policy"),
@@ -523,7 +607,7 @@ function readParams(raw: unknown, pairNames: string[]): ParamsRead {
         : readCorrelation(o.pairCorrelation, at(path, "pairCorrelation"), pairNames.length),
   };
   if (o.vsfTenorExponent !== undefined) {
-    params.vsfTenorExponent = num(o.vsfTenorExponent, at(path, "vsfTenorExponent"), { ge: 0, le: 4 });
+    params.vsfTenorExponent = numField(o, "vsfTenorExponent", path, VSF_TENOR_EXPONENT);
   }
   // covariance-model inputs: kept only when given (bindings/covariance.ts applies the defaults)
   if (o.model !== undefined) params.model = oneOf(o.model, at(path, "model"), MODELS, "margin model");
@@ -558,9 +642,9 @@ function readGridRow(raw: unknown, path: string): GridRowSpec {
   const o = record(raw, path);
   knownKeys(o, path, GRID_ROW_KEYS);
   return {
-    spot: num(o.spot, at(path, "spot"), { gt: -1 }),
+    spot: numField(o, "spot", path, ABOVE_MINUS_ONE),
     vol: num(o.vol, at(path, "vol")),
-    weight: optional(o.weight, (v) => num(v, at(path, "weight"), { ge: 0, le: 1 }), 1),
+    weight: optional(o.weight, (v) => num(v, at(path, "weight"), UNIT_INTERVAL), 1),
   };
 }
 
@@ -583,8 +667,8 @@ function readPairShocks(raw: unknown, path: string, pairNames: string[]): { ssf:
     const o = record(overrides[name], p);
     knownKeys(o, p, PAIR_PARAM_KEYS);
     return {
-      ssf: optional(o.ssf, (v) => num(v, at(p, "ssf"), { ge: 0, lt: 1 }), DEFAULTS.ssf),
-      vsf: optional(o.vsf, (v) => num(v, at(p, "vsf"), { ge: 0 }), DEFAULTS.vsf),
+      ssf: optional(o.ssf, (v) => num(v, at(p, "ssf"), SSF), DEFAULTS.ssf),
+      vsf: optional(o.vsf, (v) => num(v, at(p, "vsf"), NON_NEGATIVE), DEFAULTS.vsf),
     };
   });
 }
@@ -593,7 +677,7 @@ function readPairShocks(raw: unknown, path: string, pairNames: string[]): { ssf:
 function readCorrelation(raw: unknown, path: string, n: number): number[][] {
   const matrix = sized(list(raw, path), path, n, "rows (one per pair in market)").map((r, i) => {
     const rowPath = at(path, i);
-    return numbers(sized(list(r, rowPath), rowPath, n, "entries (one per pair in market)"), rowPath, { ge: -1, le: 1 });
+    return numbers(sized(list(r, rowPath), rowPath, n, "entries (one per pair in market)"), rowPath, CORRELATION);
   });
   return unitSymmetric(matrix, path);
 }
@@ -637,7 +721,7 @@ function readLeverage(raw: unknown, path: string, pairNames: readonly string[]):
     const first = keyOf.get(name);
     if (first !== undefined) fail(ErrorCode.ORDER, p, `names the same market (${name}) as ${at(path, first)}`);
     keyOf.set(name, key);
-    leverage[name] = num(value, p, { gt: 0 });
+    leverage[name] = num(value, p, POSITIVE);
   }
   return leverage;
 }
@@ -650,7 +734,7 @@ function readLtv(raw: unknown, path: string, pairNames: readonly string[]): Reco
     if (!USD_CODES.includes(key) && !pairNames.includes(key)) {
       fail(ErrorCode.UNKNOWN, p, `unknown coin ${key}; expected ${[...USD_CODES, ...pairNames].join(", ")}`);
     }
-    ltv[key] = num(value, p, { ge: 0, le: 1 });
+    ltv[key] = num(value, p, UNIT_INTERVAL);
   }
   return ltv;
 }
@@ -683,7 +767,7 @@ function readMarketCorrelation(raw: unknown, path: string, pairNames: readonly s
   const rows = sized(list(o.matrix, matrixPath), matrixPath, n, "rows (one per market in markets)");
   const matrix = rows.map((r, i) => {
     const rowPath = at(matrixPath, i);
-    return numbers(sized(list(r, rowPath), rowPath, n, "entries (one per market in markets)"), rowPath, { ge: -1, le: 1 });
+    return numbers(sized(list(r, rowPath), rowPath, n, "entries (one per market in markets)"), rowPath, CORRELATION);
   });
   unitSymmetric(matrix, matrixPath);
   const failure = psdFailure(matrix);
@@ -736,9 +820,12 @@ function unknownPair(name: string, pairNames: readonly string[]): string {
   return `unknown pair ${name} (not in market${hint})`;
 }
 
-function pairOf(name: string, path: string, market: Market): number {
+/** The index of pair `name` in the market, else E_UNKNOWN at `path` (at `at(path, key)` with a key). */
+function pairOf(name: string, path: string, market: Market, key?: string): number {
   const index = market.pairIndex.get(name);
-  if (index === undefined) fail(ErrorCode.UNKNOWN, path, unknownPair(name, [...market.pairIndex.keys()]));
+  if (index === undefined) {
+    fail(ErrorCode.UNKNOWN, key === undefined ? path : at(path, key), unknownPair(name, [...market.pairIndex.keys()]));
+  }
   return index;
 }
 
@@ -747,20 +834,23 @@ export function normalizeAccount(raw: unknown, index: number, market: Market): B
   const path = at("accounts", index);
   const o = record(raw, path);
   knownKeys(o, path, ACCOUNT_KEYS);
-  const idPath = at(path, "id");
-  const id = text(o.id, idPath);
-  if (id === "") fail(ErrorCode.RANGE, idPath, "must be a non-empty string");
+  const id = textField(o, "id", path);
+  if (id === "") fail(ErrorCode.RANGE, at(path, "id"), "must be a non-empty string");
   const { usd, coins, usdByCode } = readBalances(o.balances, at(path, "balances"), market);
-  const positionsPath = at(path, "positions");
-  const ordersPath = at(path, "orders");
   const positions = optional(
     o.positions,
-    (v) => list(v, positionsPath).map((p, i) => readPosition(p, at(positionsPath, i), market)),
+    (v) => {
+      const positionsPath = at(path, "positions");
+      return list(v, positionsPath).map((p, i) => readPosition(p, at(positionsPath, i), market));
+    },
     [],
   );
   const orders = optional(
     o.orders,
-    (v) => list(v, ordersPath).map((r, i) => readOrder(r, at(ordersPath, i), market)),
+    (v) => {
+      const ordersPath = at(path, "orders");
+      return list(v, ordersPath).map((r, i) => readOrder(r, at(ordersPath, i), market));
+    },
     [],
   );
   return { id, usd, coins, ...(usdByCode && { usdByCode }), positions, orders, path };
@@ -796,15 +886,15 @@ function readBalances(
   const coins = market.pairs.map(() => 0);
   let usd = 0;
   let usdByCode: Record<string, number> | undefined;
-  for (const [key, value] of Object.entries(balances)) {
-    const p = at(path, key);
+  for (const key in balances) {
+    if (!hasOwn.call(balances, key)) continue; // own keys only, as Object.entries
     if (USD_CODES.includes(key)) {
-      const amount = num(value, p);
+      const amount = numField(balances, key, path);
       usd += amount;
       (usdByCode ??= {})[key] = amount;
     } else {
-      const pairIndex = pairOf(key, p, market);
-      coins[pairIndex] += num(value, p);
+      const pairIndex = pairOf(key, path, market, key);
+      coins[pairIndex] += numField(balances, key, path);
     }
   }
   return { usd, coins, usdByCode };
@@ -814,19 +904,15 @@ function readPosition(raw: unknown, path: string, market: Market): BookPosition 
   const o = record(raw, path);
   knownKeys(o, path, POSITION_KEYS);
   const instrument = readInstrument(o.instrument, at(path, "instrument"), market);
-  const qty = num(o.qty, at(path, "qty"), { nonZero: true });
-  const entryPath = at(path, "entryPrice");
-  const entryPrice = optional(
-    o.entryPrice,
-    (v) => {
-      if (instrument.kind !== "future" && instrument.kind !== "perpetual") {
-        const detail = `applies to futures and perpetuals only, not to ${instrument.kind} ${instrument.name}`;
-        fail(ErrorCode.UNKNOWN, entryPath, detail);
-      }
-      return num(v, entryPath, { gt: 0 });
-    },
-    null,
-  );
+  const qty = numField(o, "qty", path, NON_ZERO);
+  let entryPrice: number | null = null;
+  if (o.entryPrice !== undefined) {
+    if (instrument.kind !== "future" && instrument.kind !== "perpetual") {
+      const detail = `applies to futures and perpetuals only, not to ${instrument.kind} ${instrument.name}`;
+      fail(ErrorCode.UNKNOWN, at(path, "entryPrice"), detail);
+    }
+    entryPrice = numField(o, "entryPrice", path, POSITIVE);
+  }
   return { instrument, qty, entryPrice, path };
 }
 
@@ -835,22 +921,24 @@ function readOrder(raw: unknown, path: string, market: Market): BookOrder {
   knownKeys(o, path, ORDER_KEYS);
   return {
     instrument: readInstrument(o.instrument, at(path, "instrument"), market),
-    side: oneOf(o.side, at(path, "side"), SIDES, "order side"),
-    qty: num(o.qty, at(path, "qty"), { gt: 0 }),
-    price: num(o.price, at(path, "price"), { gt: 0 }),
+    side: oneOfField(o, "side", path, SIDES, "order side"),
+    qty: numField(o, "qty", path, POSITIVE),
+    price: numField(o, "price", path, POSITIVE),
     path,
   };
 }
 
 /** A name or an object, placed in the market; an option needs its pair's surface (also checks what-if trades, whatif.ts). */
 export function readInstrument(raw: unknown, path: string, market: Market): ResolvedInstrument {
-  let spec: InstrumentSpec;
-  let pairIndex: number;
+  let instrument: ResolvedInstrument;
   if (typeof raw === "string") {
-    spec = parseInstrumentName(raw, path);
-    pairIndex = pairOf(spec.pair, path, market);
+    const spec = parseInstrumentName(raw, path);
+    instrument = resolveInstrument(spec, pairOf(spec.pair, path, market), market.asOfMs);
   } else if (isRecord(raw)) {
-    ({ spec, pairIndex } = readInstrumentObject(raw, path, (pair, pairPath) => pairOf(pair, pairPath, market)));
+    const kind = instrumentKind(raw, path);
+    const pair = textField(raw, "pair", path);
+    const pairIndex = pairOf(pair, path, market, "pair");
+    instrument = placedInstrument(raw, path, kind, pair, pairIndex, market.asOfMs);
   } else {
     present(raw, path, "an instrument name or object");
     return fail(
@@ -859,34 +947,50 @@ export function readInstrument(raw: unknown, path: string, market: Market): Reso
       `must be an instrument name such as BTC-PERPETUAL or an object {kind, pair, ...}, got ${describe(raw)}`,
     );
   }
-  if (spec.kind === "option" && market.pairs[pairIndex].surface === null && !market.pairs[pairIndex].optionMarks) {
-    const detail = `an option on ${spec.pair} needs a volatility surface, but market.${spec.pair} has none`;
+  const { kind, pair, pairIndex } = instrument;
+  if (kind === "option" && market.pairs[pairIndex].surface === null && !market.pairs[pairIndex].optionMarks) {
+    const detail = `an option on ${pair} needs a volatility surface, but market.${pair} has none`;
     fail(ErrorCode.MISSING, path, detail);
   }
-  return resolveInstrument(spec, pairIndex, market.asOfMs);
+  return instrument;
 }
 
-/** An instrument object; `pairIndexOf(pair, pairPath)` places its pair (and rejects one it cannot). */
-function readInstrumentObject(
+// An instrument object is read in three steps, in field order: its kind (and that it has no key
+// that does not apply to the kind), its pair (`pair`, which the caller places: in the market, or
+// the mark's own pair), then the rest (placedInstrument, instrumentSpec).
+
+/** An instrument object's kind, its keys checked. */
+function instrumentKind(o: Obj, path: string): InstrumentKind {
+  knownKeys(o, path, INSTRUMENT_KEYS);
+  const kind = oneOfField(o, "kind", path, INSTRUMENT_KINDS, "instrument kind");
+  // (every instrument key applies to an option: nothing more to check)
+  const inapplicable = KIND_KEYS[kind] === INSTRUMENT_KEYS ? undefined : firstKeyNotIn(o, KIND_KEYS[kind]);
+  if (inapplicable !== undefined) fail(ErrorCode.UNKNOWN, at(path, inapplicable), `does not apply to a ${kind}`);
+  return kind;
+}
+
+/**
+ * The rest of an instrument object of `kind` on `pair` (both read, the pair placed at
+ * `pairIndex`), the instrument placed in the market field by field (no spec object each).
+ */
+function placedInstrument(
   o: Obj,
   path: string,
-  pairIndexOf: (pair: string, pairPath: string) => number,
-): { spec: InstrumentSpec; pairIndex: number } {
-  knownKeys(o, path, INSTRUMENT_KEYS);
-  const kind = oneOf(o.kind, at(path, "kind"), INSTRUMENT_KINDS, "instrument kind");
-  const inapplicable = Object.keys(o).find((key) => !KIND_KEYS[kind].includes(key));
-  if (inapplicable !== undefined) fail(ErrorCode.UNKNOWN, at(path, inapplicable), `does not apply to a ${kind}`);
-  const pairPath = at(path, "pair");
-  const pair = text(o.pair, pairPath);
-  const pairIndex = pairIndexOf(pair, pairPath);
+  kind: InstrumentKind,
+  pair: string,
+  pairIndex: number,
+  asOfMs: number,
+): ResolvedInstrument {
   const isOption = kind === "option";
-  const spec: InstrumentSpec = {
-    kind,
-    pair,
-    isCall: isOption && oneOf(o.right, at(path, "right"), RIGHTS, "option right") === "call",
-    strike: isOption ? num(o.strike, at(path, "strike"), { gt: 0 }) : 0,
-    expiryMs: kind === "future" || isOption ? timestamp(o.expiry, at(path, "expiry")) : NaN,
-    multiplier: optional(o.multiplier, (v) => num(v, at(path, "multiplier"), { gt: 0 }), 1),
-  };
-  return { spec, pairIndex };
+  const isCall = isOption && oneOfField(o, "right", path, RIGHTS, "option right") === "call";
+  const strike = isOption ? numField(o, "strike", path, POSITIVE) : 0;
+  const expiryMs = kind === "future" || isOption ? timestampField(o, "expiry", path) : NaN;
+  const multiplier = o.multiplier === undefined ? 1 : numField(o, "multiplier", path, POSITIVE);
+  return placeInstrument(kind, pair, isCall, strike, expiryMs, multiplier, pairIndex, asOfMs);
+}
+
+/** The spec of an instrument object of `kind` on `pair` (a mark's, which is not placed: any placement will do). */
+function instrumentSpec(o: Obj, path: string, kind: InstrumentKind, pair: string): InstrumentSpec {
+  const { isCall, strike, expiryMs, multiplier } = placedInstrument(o, path, kind, pair, 0, 0);
+  return { kind, pair, isCall, strike, expiryMs, multiplier };
 }

@@ -41,12 +41,12 @@ function utcMs(year: number, month: number, day: number, hour: number, minute: n
 export function parseIsoTimestamp(text: string, path: string): number {
   // parsed once per distinct text: the path only matters when the text is bad, and then
   // nothing was cached for it
-  const ms = parsedTimestamp(text);
+  const ms = isoTimestampMs(text);
   return ms ?? parseIsoTimestampOrThrow(text, path);
 }
 
 /** The epoch ms of a valid timestamp text, or undefined when it is not one (memoized). */
-const parsedTimestamp = memo((text: string): number | undefined => {
+export const isoTimestampMs = memo((text: string): number | undefined => {
   try {
     return parseIsoTimestampOrThrow(text, "");
   } catch {

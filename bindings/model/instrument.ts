@@ -100,35 +100,100 @@ export function formatStrike(strike: number): string {
   return plainDecimal(strike).replace(".", "d");
 }
 
-/** `BTC-USD`, `BTC-PERPETUAL`, `BTC-5DEC26`, `BTC-5DEC26-0d5-C`: the expiry's UTC calendar day, Deribit style. */
 const deribitDate = memo(formatDeribitDate);
 const strikeText = memo(formatStrike);
 
+/** One pair's canonical names: futures by expiry ms, options by expiry ms then strike. */
+interface PairNames {
+  spot?: string;
+  perpetual?: string;
+  futures: Map<number, string>;
+  calls: Map<number, Map<number, string>>;
+  puts: Map<number, Map<number, string>>;
+}
+
+/**
+ * Canonical names memoized by what they are made of (pair, kind, expiry, strike, right), with
+ * no key to build: books name the same listed contracts over and over, and a name built once is
+ * also hashed once wherever it is a key (the engine groups rows by name). Bounded as memo() is:
+ * past NAMES_LIMIT names the cache starts over.
+ */
+const namesByPair = new Map<string, PairNames>();
+const NAMES_LIMIT = 4096;
+let namesHeld = 0;
+
+/** `BTC-USD`, `BTC-PERPETUAL`, `BTC-5DEC26`, `BTC-5DEC26-0d5-C`: the expiry's UTC calendar day, Deribit style. */
 export function canonicalName(spec: InstrumentSpec): string {
+  if (namesHeld >= NAMES_LIMIT) {
+    namesByPair.clear();
+    namesHeld = 0;
+  }
+  let names = namesByPair.get(spec.pair);
+  if (names === undefined) {
+    names = { futures: new Map(), calls: new Map(), puts: new Map() };
+    namesByPair.set(spec.pair, names);
+  }
   switch (spec.kind) {
     case "spot":
-      return `${spec.pair}-USD`;
+      return names.spot ?? (names.spot = held(`${spec.pair}-USD`));
     case "perpetual":
-      return `${spec.pair}-PERPETUAL`;
-    case "future":
-      return `${spec.pair}-${deribitDate(spec.expiryMs)}`;
-    case "option":
-      return `${spec.pair}-${deribitDate(spec.expiryMs)}-${strikeText(spec.strike)}-${spec.isCall ? "C" : "P"}`;
+      return names.perpetual ?? (names.perpetual = held(`${spec.pair}-PERPETUAL`));
+    case "future": {
+      let name = names.futures.get(spec.expiryMs);
+      if (name === undefined) {
+        name = held(`${spec.pair}-${deribitDate(spec.expiryMs)}`);
+        names.futures.set(spec.expiryMs, name);
+      }
+      return name;
+    }
+    case "option": {
+      const byExpiry = spec.isCall ? names.calls : names.puts;
+      let byStrike = byExpiry.get(spec.expiryMs);
+      if (byStrike === undefined) byExpiry.set(spec.expiryMs, (byStrike = new Map()));
+      let name = byStrike.get(spec.strike);
+      if (name === undefined) {
+        name = held(`${spec.pair}-${deribitDate(spec.expiryMs)}-${strikeText(spec.strike)}-${spec.isCall ? "C" : "P"}`);
+        byStrike.set(spec.strike, name);
+      }
+      return name;
+    }
   }
+}
+
+/** Counts a name the cache now holds. */
+function held(name: string): string {
+  namesHeld++;
+  return name;
 }
 
 /** Place a spec in the market: `pairIndex` indexes Book.pairs, tenors are ACT/365 from `asOfMs`. */
 export function resolveInstrument(spec: InstrumentSpec, pairIndex: number, asOfMs: number): ResolvedInstrument {
-  const expires = spec.kind === "future" || spec.kind === "option";
-  return {
-    name: canonicalName(spec),
-    kind: spec.kind,
+  return placeInstrument(spec.kind, spec.pair, spec.isCall, spec.strike, spec.expiryMs, spec.multiplier, pairIndex, asOfMs);
+}
+
+/** resolveInstrument() of a spec given field by field (validate.ts reads instrument objects so: no spec object each). */
+export function placeInstrument(
+  kind: InstrumentKind,
+  pair: string,
+  isCall: boolean,
+  strike: number,
+  expiryMs: number,
+  multiplier: number,
+  pairIndex: number,
+  asOfMs: number,
+): ResolvedInstrument {
+  const expires = kind === "future" || kind === "option";
+  const instrument: ResolvedInstrument = {
+    name: "", // (named below, from the instrument itself: it has every field of a spec)
+    kind,
     pairIndex,
-    pair: spec.pair,
-    isCall: spec.isCall,
-    strike: spec.strike,
-    expiryMs: spec.expiryMs,
-    tenorYears: expires ? tenorYears(spec.expiryMs, asOfMs) : 0,
-    multiplier: spec.multiplier,
+    pair,
+    isCall,
+    strike,
+    expiryMs,
+    tenorYears: expires ? tenorYears(expiryMs, asOfMs) : 0,
+    multiplier,
   };
+  instrument.name = canonicalName(instrument);
+  return instrument;
 }
