@@ -21,7 +21,10 @@
 //            with p = HF_VSF_TENOR_EXPONENT, 1 when p = 0), rowWeight f64[G]
 //   POS      N rows (a working order is a row too, tagged with its fill set): kind i32[N],
 //            pair i32[N], tag i32[N], size f64[N] (qty * multiplier, signed), strike f64[N],
-//            tenorYears f64[N], entry f64[N] (futures/perpetuals; NaN = at the mark)
+//            tenorYears f64[N], entry f64[N] (futures/perpetuals; NaN = at the mark),
+//            tenorSlot i32[N] (the row's tenor table entry: options and futures with tenor > 0,
+//            else -1), logStrike f64[N] (ln strike, options)
+//   TENORS   the tenor table, T entries of TENOR_ENTRY_F64 f64s, rebuilt by the kernel each call
 //   ACC      A accounts: posStart i32[A], posEnd i32[A] (rows [start, end) are the account's,
 //            grouped by account), usd f64[A], coins f64[A * P]
 //   CORR     pair correlation f64[P * P] (read only when H_HAS_CORR = 1)
@@ -70,12 +73,20 @@ export const H_SCRATCH: i32 = 31;
 export const H_INSTRUMENTS: i32 = 32;
 export const H_POS_INSTRUMENT: i32 = 33;
 export const H_INS_RISK: i32 = 34;
-export const HEADER_I32_SLOTS: i32 = 35;
+// terms shared by every row with one expiry on one pair, and the strike's log: the bindings give
+// each option and future row (tenor > 0) the index of its (pair, tenor) in a table of T entries
+// that the kernel fills on first use in each call (TENOR_ENTRY_F64 f64s each, see below; -1 for
+// rows without one), and each option row ln(strike); both are fixed while the book is resident
+export const H_TENORS: i32 = 35; // T
+export const H_TENOR_TABLE: i32 = 36; // f64[T * TENOR_ENTRY_F64], written by the kernel
+export const H_POS_TENOR_SLOT: i32 = 37; // i32[N]
+export const H_POS_LOG_STRIKE: i32 = 38; // f64[N]
+export const HEADER_I32_SLOTS: i32 = 39;
 // ---- header: f64 slots after the i32 slots (byte offset HEADER_F64_OFFSET + slot * 8) ----
 export const HF_USD_RATE: i32 = 0; // r, continuously compounded
 export const HF_VSF_TENOR_EXPONENT: i32 = 1; // p of the tenor-scaled vol shock (30 / max(1, DTE))^p; 0 = unscaled
-export const HEADER_F64_OFFSET: i32 = 144;
-export const HEADER_BYTES: i32 = 160;
+export const HEADER_F64_OFFSET: i32 = 160;
+export const HEADER_BYTES: i32 = 176;
 
 // ---- strides ----
 export const CURVE_STRIDE: i32 = 3; // tenorYears, mark (written by the bindings), rate b_j (written by the kernel)
@@ -168,20 +179,20 @@ export const RISK_DONE: i32 = 3;
 // f64): per pair and fill-set tag paddedRows(G) PVs (row G is the base PV, a padding row is never
 // read); the base delta and a derivative count per pair and tag (each block padded to an even
 // count); per row of the current option its forward, ln(F/K) and total vol (paddedRows(G) each)
-// and the row pricer's workspace (4 paddedRows(G)); per spot level of the
-// current option its forward, ln(F/K) and total vol; per pair the requirement; the tenor cache:
-// TENOR_CACHE_ENTRIES entries of TENOR_ENTRY_F64 f64s (tenor, pair, carry exp(b T), discount
-// exp(-r T), sqrt T, the surface's tenor bracket: two row addresses and two weights), rebuilt in
-// every call.
-export const TENOR_CACHE_ENTRIES: i32 = 1024; // a power of 2
-export const TENOR_ENTRY_F64: i32 = 9;
+// and the row pricer's workspace (4 paddedRows(G)); per spot level of the current option its
+// forward, ln(F/K) and total vol; per pair the requirement.
 // @ts-ignore: decorator
 @inline export function scratchF64(pairs: i32, rows: i32, levelStride: i32): i32 {
   const slots = pairs * FILL_SETS;
   const even = (slots + 1) & ~1;
-  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + pairs +
-    TENOR_CACHE_ENTRIES * TENOR_ENTRY_F64;
+  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + pairs;
 }
+
+// The tenor table (H_TENOR_TABLE): per (pair, tenor) entry TENOR_ENTRY_F64 f64s, filled by the
+// first row that uses it in a call (a NaN tenor marks it empty): tenor, pair, carry exp(b(T) T),
+// discount exp(-r T), sqrt T, ln F = ln(spot carry), the vol-shock scale (30 / max(1, DTE))^p,
+// the surface's tenor bracket (two row addresses and two weights, surface.ts tenorBracket).
+export const TENOR_ENTRY_F64: i32 = 11;
 
 // ---- covariance (OPNX correlation) margin: its own header and columns (assembly/covariance.ts) ----
 // A market is an instrument (canonical name); a factor is a row/column of the resident correlation

@@ -17,6 +17,7 @@ import {
   H_OUT_ACC, H_OUT_PAIR, H_PAIR_CURVE_COUNT, H_PAIR_CURVE_START, H_PAIR_SPOT, H_PAIR_SURFACE,
   H_PAIR_SURFACE_NODES, H_PAIR_SURFACE_TENORS, H_POS_ENTRY, H_POS_INSTRUMENT, H_POS_KIND, H_POS_PAIR,
   H_POS_SIZE, H_POS_STRIKE, H_POS_TAG, H_POS_TENOR, H_SCRATCH, HEADER_BYTES, OUT_ACC_STRIDE,
+  H_POS_LOG_STRIKE, H_POS_TENOR_SLOT, H_TENOR_TABLE, TENOR_ENTRY_F64,
   cvScratchF64, gridPairF64, instrumentRiskF64, outPairStride, scratchF64,
 } from "./layout";
 
@@ -68,11 +69,11 @@ function disjoint(): bool {
 
 /**
  * marginAccounts' regions (assembly/layout.ts), counts already checked: it writes the scratch,
- * the outputs, the shared instruments' risk arrays, the funding rates into the curve and the log
+ * the outputs, the tenor table, the shared instruments' risk arrays, the funding rates into the curve and the log
  * spot levels into the grid; it reads the header and every other column. The table is kept for
  * disjointFromAll() (attributePositions' output).
  */
-export function scenarioRegionsDisjoint(header: usize, P: i32, G: i32, LS: i32, A: i32, N: i32, nodes: i32, instruments: i32): bool {
+export function scenarioRegionsDisjoint(header: usize, P: i32, G: i32, LS: i32, A: i32, N: i32, nodes: i32, instruments: i32, tenors: i32): bool {
   count = 0;
   const n4 = <u64>N << 2;
   const n8 = <u64>N << 3;
@@ -92,6 +93,8 @@ export function scenarioRegionsDisjoint(header: usize, P: i32, G: i32, LS: i32, 
   add(slotAddr(header, H_POS_STRIKE), n8, false);
   add(slotAddr(header, H_POS_TENOR), n8, false);
   add(slotAddr(header, H_POS_ENTRY), n8, false);
+  add(slotAddr(header, H_POS_TENOR_SLOT), n4, false);
+  add(slotAddr(header, H_POS_LOG_STRIKE), n8, false);
   add(slotAddr(header, H_ACC_START), a4, false);
   add(slotAddr(header, H_ACC_END), a4, false);
   add(slotAddr(header, H_ACC_USD), a8, false);
@@ -102,6 +105,7 @@ export function scenarioRegionsDisjoint(header: usize, P: i32, G: i32, LS: i32, 
   add(slotAddr(header, H_OUT_ACC), a8 * OUT_ACC_STRIDE, true);
   add(slotAddr(header, H_OUT_PAIR), a8 * <u64>P * <u64>outPairStride(G), true);
   add(slotAddr(header, H_SCRATCH), <u64>scratchF64(P, G, LS) * 8, true);
+  add(slotAddr(header, H_TENOR_TABLE), <u64>tenors * TENOR_ENTRY_F64 * 8, true);
   if (instruments > 0) {
     add(slotAddr(header, H_POS_INSTRUMENT), n4, false);
     add(slotAddr(header, H_INS_RISK), <u64>instruments * <u64>instrumentRiskF64(G) * 8, true);

@@ -7,10 +7,12 @@
 // (none, bids, asks), requirement = max(0, max_s weight_s (PV_0 - PV_s)), worst scenario; the
 // account's initial margin is the sum of pair requirements or sqrt(R^T rho R). Per option the
 // shared terms are hoisted: the carry exp(b T) (no exp without futures marks), the discount
-// exp(-r T) (none when r = 0), sqrt T and the surface's tenor bracket come from a per-call cache
-// keyed by (pair, tenor) (positions share expiries); then one log ln(F/K) and one surface read
-// per distinct spot level (not per scenario). The rows' inputs (forward, ln(F/K), total vol for
-// the G grid rows and the base) are laid out in aligned scratch and priced by priceRows
+// exp(-r T) (none when r = 0), sqrt T, ln F, the vol-shock scale and the surface's tenor bracket
+// come from the tenor table, one entry per (pair, tenor) filled once per call (positions share
+// expiries); ln K is a column written when the book is laid out, so ln(F/K) = ln F - ln K costs
+// no log per row; then one surface read per distinct spot level (not per scenario). The rows'
+// inputs (forward, ln(F/K), total vol for the G grid rows and the base) are laid out in aligned
+// scratch and priced by priceRows
 // (pricing.ts: one exp per row, two rows per f64x2 step in the SIMD build, the same operations
 // one row at a time in the scalar build, identical results).
 // Every count, index and address is checked before use: bad data returns a status, never traps.
@@ -27,7 +29,7 @@ import {
   COIN_CAPPED, COIN_FULL, COIN_NONE,
   MAX_SURFACE_NODES, STATUS_BAD_HEADER, STATUS_BAD_INDEX, STATUS_NON_FINITE, STATUS_OK,
   TAG_ASK, ATTR_STRIDE, H_INSTRUMENTS, H_POS_INSTRUMENT, H_INS_RISK, RISK_DELTA, RISK_DERIV, RISK_MARK,
-  RISK_DONE, instrumentRiskF64, TENOR_CACHE_ENTRIES, TENOR_ENTRY_F64, gridPairF64, outPairStride, paddedRows, scratchF64,
+  RISK_DONE, instrumentRiskF64, TENOR_ENTRY_F64, H_TENORS, H_TENOR_TABLE, H_POS_TENOR_SLOT, H_POS_LOG_STRIKE, gridPairF64, outPairStride, paddedRows, scratchF64,
 } from "./layout";
 import { baseCdf, expiredDelta, expiredValue, priceRows } from "./pricing";
 import { lastAtOrBelow, surfaceTotalVols, tenorBracket } from "./surface";
@@ -112,8 +114,12 @@ let lvlForward: usize = 0; // f64[LS]
 let lvlLogFK: usize = 0; // f64[LS]
 let lvlVol: usize = 0; // f64[LS]
 let pairReq: usize = 0; // f64[P]
-let tenorCache: usize = 0; // f64[TENOR_CACHE_ENTRIES][TENOR_ENTRY_F64]
-let tenorMask: u32 = 0; // entries in use this call - 1 (a power of 2 minus 1)
+let tenorTable: usize = 0; // f64[T][TENOR_ENTRY_F64]
+let T: i32 = 0; // tenor table entries
+let posStrike: usize = 0; // f64[N]
+let posTenor: usize = 0; // f64[N]
+let posTenorSlot: usize = 0; // i32[N]
+let posLogStrike: usize = 0; // f64[N]
 
 /**
  * Check the header's counts and addresses, derive the per-call market terms (funding rates,
@@ -164,6 +170,16 @@ function prepare(header: usize): i32 {
   ) return STATUS_BAD_HEADER;
   const instruments = slotI32(header, H_INSTRUMENTS);
   if (instruments < 0 || instruments > N) return STATUS_BAD_HEADER;
+  posStrike = slotAddr(header, H_POS_STRIKE);
+  posTenor = slotAddr(header, H_POS_TENOR);
+  T = slotI32(header, H_TENORS);
+  tenorTable = slotAddr(header, H_TENOR_TABLE);
+  posTenorSlot = slotAddr(header, H_POS_TENOR_SLOT);
+  posLogStrike = slotAddr(header, H_POS_LOG_STRIKE);
+  if (
+    T < 0 || T > N || !fits(tenorTable, <u64>T * TENOR_ENTRY_F64 * 8) ||
+    !fits(posTenorSlot, n4) || !fits(posLogStrike, n8)
+  ) return STATUS_BAD_HEADER;
   // risk arrays: one per shared instrument, or the one scratch array of the row-by-row path
   if (
     (instruments > 0 && !fits(slotAddr(header, H_POS_INSTRUMENT), n4)) ||
@@ -174,7 +190,7 @@ function prepare(header: usize): i32 {
   vsfTenorExponent = load<f64>(header + HEADER_F64_OFFSET + (<usize>HF_VSF_TENOR_EXPONENT << 3));
   if (!(vsfTenorExponent >= 0.0 && vsfTenorExponent <= 16.0)) return STATUS_BAD_HEADER;
   // nothing it writes may overlap what it reads (regions.ts): checked before the first write
-  if (!scenarioRegionsDisjoint(header, P, G, LS, A, N, nodes, instruments)) return STATUS_BAD_HEADER;
+  if (!scenarioRegionsDisjoint(header, P, G, LS, A, N, nodes, instruments, T)) return STATUS_BAD_HEADER;
 
   const slots = P * FILL_SETS;
   const evenSlots = (slots + 1) & ~1;
@@ -190,13 +206,8 @@ function prepare(header: usize): i32 {
   lvlLogFK = lvlForward + (<usize>LS << 3);
   lvlVol = lvlLogFK + (<usize>LS << 3);
   pairReq = lvlVol + (<usize>LS << 3);
-  tenorCache = pairReq + (<usize>P << 3);
-  // the cache holds this call's market terms only: empty it (NaN keys never match)
-  // (a small book uses a small part of it, so that emptying it costs little: 2N entries at least)
-  let entries = 16;
-  while (entries < TENOR_CACHE_ENTRIES && entries < 2 * N) entries <<= 1;
-  tenorMask = <u32>entries - 1;
-  for (let e = 0; e < entries; e++) store<f64>(tenorCache + (<usize>(e * TENOR_ENTRY_F64) << 3), NaN);
+  // the tenor table holds this call's market terms only: empty it (a NaN tenor matches nothing)
+  for (let e = 0; e < T; e++) store<f64>(tenorTable + (<usize>(e * TENOR_ENTRY_F64) << 3), NaN);
 
   for (let p = 0; p < P; p++) {
     const spot = f64At(pairSpot, p);
@@ -249,54 +260,57 @@ function carryTimesTenor(p: i32, tenorYears: f64): f64 {
   return (bj + a * (load<f64>(next, 16) - bj)) * tenorYears;
 }
 
-// ---- the tenor cache: per (pair, tenor) terms shared by every position with that expiry ----
-// Entry f64s: 0 tenor, 1 pair, 2 carry exp(b(T) T), 3 discount exp(-r T), 4 sqrt T,
-// 5..8 the surface's tenor bracket (tenorBracket: low row, high row, wLow, wHigh).
-// Open addressing on a hash of (pair, tenor bits), up to TENOR_PROBES slots from the home slot;
-// when all are taken by other keys the home slot is overwritten. Keys are NaN when empty.
+// ---- the tenor table: per (pair, tenor) terms shared by every row with that expiry ----
+// Entry f64s (assembly/layout.ts): 0 tenor, 1 pair, 2 carry exp(b(T) T), 3 discount exp(-r T),
+// 4 sqrt T, 5 ln F = ln(spot carry), 6 the vol-shock scale (30 / max(1, DTE))^p, 7..10 the
+// surface's tenor bracket (tenorBracket: low row, high row, wLow, wHigh). The bindings give each
+// row its entry's index; the first row that uses an entry in a call fills it.
 const TC_PAIR: i32 = 1;
 const TC_CARRY: i32 = 2;
 const TC_DISCOUNT: i32 = 3;
 const TC_SQRT_T: i32 = 4;
-const TC_BRACKET: i32 = 5;
-const TENOR_PROBES: i32 = 4;
+const TC_LOG_FORWARD: i32 = 5;
+const TC_SHOCK_SCALE: i32 = 6;
+const TC_BRACKET: i32 = 7;
 
-/** The tenor cache entry of (p, tenorYears > 0), filled on a miss. */
-function tenorEntry(p: i32, tenorYears: f64): usize {
-  const bits = reinterpret<u64>(tenorYears);
-  const hash = ((<u32>bits ^ <u32>(bits >> 32)) + <u32>p * 0x85ebca77) * 0x9e3779b1;
-  const mask = tenorMask;
-  const home = (hash >>> 16) & mask;
+/**
+ * The tenor table entry `slot` for (p, tenorYears > 0), filled on first use; 0 when the slot is
+ * out of range or already holds another (pair, tenor) (a bad index: the caller refuses the row).
+ */
+function tenorEntry(p: i32, tenorYears: f64, slot: i32): usize {
+  if (slot < 0 || slot >= T) return 0;
+  const entry = tenorTable + (<usize>(slot * TENOR_ENTRY_F64) << 3);
   const key = <f64>p;
-  let entry = tenorCache + (<usize>(home * <u32>TENOR_ENTRY_F64) << 3);
-  for (let probe = 1; ; probe++) {
-    const tenor = load<f64>(entry);
-    if (tenor == tenorYears && load<f64>(entry, TC_PAIR << 3) == key) return entry;
-    if (tenor != tenor) break; // empty
-    if (probe == TENOR_PROBES) {
-      entry = tenorCache + (<usize>(home * <u32>TENOR_ENTRY_F64) << 3);
-      break;
-    }
-    entry = tenorCache + (<usize>(((home + <u32>probe) & mask) * <u32>TENOR_ENTRY_F64) << 3);
-  }
+  const tenor = load<f64>(entry);
+  if (tenor == tenorYears && load<f64>(entry, TC_PAIR << 3) == key) return entry;
+  if (tenor == tenor) return 0;
   store<f64>(entry, tenorYears);
   store<f64>(entry, key, TC_PAIR << 3);
   // the kernel's exp (fdlibm, math.ts); exp(0) = 1 exactly
-  store<f64>(entry, i32At(pairCurveCount, p) == 0 ? 1.0 : expKernel(carryTimesTenor(p, tenorYears)), TC_CARRY << 3);
+  const carry = i32At(pairCurveCount, p) == 0 ? 1.0 : expKernel(carryTimesTenor(p, tenorYears));
+  store<f64>(entry, carry, TC_CARRY << 3);
   store<f64>(entry, usdRate == 0.0 ? 1.0 : expKernel(-usdRate * tenorYears), TC_DISCOUNT << 3);
   store<f64>(entry, Math.sqrt(tenorYears), TC_SQRT_T << 3);
+  // ln F of the forward the rows price with (spot * carry, the same product), so that
+  // ln(F/K) = ln F - ln K costs no log per row (AssemblyScript's std log, musl: < 1 ulp)
+  store<f64>(entry, Math.log(f64At(pairSpot, p) * carry), TC_LOG_FORWARD << 3);
+  // vol shocks scaled by tenor (Deribit/Paradex: VSF (30 / max(1, DTE))^p)
+  const scale = vsfTenorExponent == 0.0 ? 1.0 : Math.pow(30.0 / Math.max(1.0, tenorYears * 365.0), vsfTenorExponent);
+  store<f64>(entry, scale, TC_SHOCK_SCALE << 3);
   const nT = i32At(pairTenors, p);
   if (nT > 0) tenorBracket(<usize>i32At(pairSurface, p), nT, i32At(pairNodes, p), tenorYears, entry + (<usize>TC_BRACKET << 3));
   return entry;
 }
 
 /**
- * Revalue one position row in every scenario of its pair and at the base; add size * value into
- * pv[0..G] (pv[G]: the base), size * delta into f64 deltaAt and 1 into f64 derivAt for a
- * derivative. Returns the row's value at the base per unit of size (the mark used for equity),
- * or NaN for a bad index.
+ * Revalue position row `row` (of kind `kind`, on pair p) in every scenario of its pair and at
+ * the base; add size * value into pv[0..G] (pv[G]: the base), size * delta into f64 deltaAt and
+ * 1 into f64 derivAt for a derivative. Returns the row's value at the base per unit of size (the
+ * mark used for equity), or NaN for a bad index.
  */
-function revalue(kind: i32, p: i32, size: f64, strike: f64, tenorYears: f64, pv: usize, deltaAt: usize, derivAt: usize): f64 {
+function revalue(kind: i32, p: i32, size: f64, row: i32, pv: usize, deltaAt: usize, derivAt: usize): f64 {
+  const strike = f64At(posStrike, row);
+  const tenorYears = f64At(posTenor, row);
   const spot = f64At(pairSpot, p);
   const block = grid + (<usize>(p * gridStride) << 3);
   const levels = load<i32>(block);
@@ -322,11 +336,12 @@ function revalue(kind: i32, p: i32, size: f64, strike: f64, tenorYears: f64, pv:
     const nT = i32At(pairTenors, p);
     if (nT == 0) return NaN; // no surface for an option: the bindings never send this
     const nK = i32At(pairNodes, p);
-    const entry = tenorEntry(p, tenorYears);
+    const entry = tenorEntry(p, tenorYears, i32At(posTenorSlot, row));
+    if (entry == 0) return NaN;
     const carry = load<f64>(entry, TC_CARRY << 3);
     const discount = load<f64>(entry, TC_DISCOUNT << 3);
     const forward0 = spot * carry;
-    const logFK0 = Math.log(forward0 / strike);
+    const logFK0 = load<f64>(entry, TC_LOG_FORWARD << 3) - f64At(posLogStrike, row);
     // sticky moneyness: at level l (shocked spot S' = S * mult) ln(F'/K) = ln(F/K) + ln(mult)
     const kBase = <usize>i32At(pairSurface, p) + (<usize>nT << 3);
     const sqrtT = load<f64>(entry, TC_SQRT_T << 3);
@@ -337,8 +352,8 @@ function revalue(kind: i32, p: i32, size: f64, strike: f64, tenorYears: f64, pv:
     }
     // rows 0..G-1: the grid; row G: the base (level 0 = the unshocked spot, unshocked vol);
     // a padding row G+1 (when G is even) repeats the base and lands in a PV slot never read
-    // vol shocks scaled by tenor (Deribit/Paradex: VSF (30 / max(1, DTE))^p), floored at 0
-    const shockScale = vsfTenorExponent == 0.0 ? 1.0 : Math.pow(30.0 / Math.max(1.0, tenorYears * 365.0), vsfTenorExponent);
+    // vol shocks scaled by tenor (the entry's scale), the multiplier floored at 0
+    const shockScale = load<f64>(entry, TC_SHOCK_SCALE << 3);
     for (let s = 0; s < G; s++) {
       const level = <usize>load<i32>(rowLevel + (<usize>s << 3)) << 3;
       const at = <usize>s << 3;
@@ -355,8 +370,9 @@ function revalue(kind: i32, p: i32, size: f64, strike: f64, tenorYears: f64, pv:
       store<f64>(rowStdDev + at, stdDev0);
     }
     const base = priceRows(rowForward, rowLogFK, rowStdDev, GP, strike, w, discount, size, pv, rowWork, G);
-    // forward delta DF w N(w d1) (the step for zero vol), times dF/dS = carry
-    addF64(deltaAt, 0, size * carry * (discount * w * baseCdf));
+    // forward delta DF w N(w d1) (the step for zero vol), times dF/dS = carry; size times the
+    // unit delta, so that pricing a unit risk array and scaling it by size gives the same bits
+    addF64(deltaAt, 0, size * (carry * (discount * w * baseCdf)));
     addF64(derivAt, 0, 1.0);
     return base;
   }
@@ -364,16 +380,21 @@ function revalue(kind: i32, p: i32, size: f64, strike: f64, tenorYears: f64, pv:
   // linear: spot, perpetual, future (value = spot level * carry factor)
   let factor = 1.0;
   if (kind == KIND_FUTURE) {
-    if (tenorYears > 0.0) factor = load<f64>(tenorEntry(p, tenorYears), TC_CARRY << 3);
+    if (tenorYears > 0.0) {
+      const entry = tenorEntry(p, tenorYears, i32At(posTenorSlot, row));
+      if (entry == 0) return NaN;
+      factor = load<f64>(entry, TC_CARRY << 3);
+    }
   } else if (kind != KIND_SPOT && kind != KIND_PERPETUAL) {
     return NaN;
   }
-  const unit = size * spot * factor;
+  // size times the unit value in each row (as for options: the same bits priced either way)
+  const unit = spot * factor;
   for (let s = 0; s < G; s++) {
     const level = load<i32>(rowLevel + (<usize>s << 3));
-    addF64(pv, s, unit * f64At(levelMult, level));
+    addF64(pv, s, size * (unit * f64At(levelMult, level)));
   }
-  addF64(pv, G, unit);
+  addF64(pv, G, size * unit);
   if (kind != KIND_SPOT) {
     addF64(deltaAt, 0, size * factor);
     addF64(derivAt, 0, 1.0);
@@ -464,8 +485,6 @@ export function marginAccounts(header: usize): i32 {
   const posPair = slotAddr(header, H_POS_PAIR);
   const posTag = slotAddr(header, H_POS_TAG);
   const posSize = slotAddr(header, H_POS_SIZE);
-  const posStrike = slotAddr(header, H_POS_STRIKE);
-  const posTenor = slotAddr(header, H_POS_TENOR);
   const posEntry = slotAddr(header, H_POS_ENTRY);
   const accStart = slotAddr(header, H_ACC_START);
   const accEnd = slotAddr(header, H_ACC_END);
@@ -499,31 +518,35 @@ export function marginAccounts(header: usize): i32 {
       const size = f64At(posSize, i);
       const slot = p * FILL_SETS + tag;
       const pv = accPV + (<usize>(slot * GP) << 3);
-      // the row's unit risk array (its value in every row and at the base, unit delta): shared
-      // by every row of one instrument and priced once per call when the book shares
-      // instruments, else priced for this row into the one scratch array; either way the row
-      // adds size x the array, so a result does not depend on which path priced it
-      let risk = insRisk;
+      // When the book shares instruments, each row adds size x its instrument's unit risk array
+      // (its value in every row and at the base, unit delta), priced once per call; else the row
+      // is priced straight into the account's accumulators. revalue() forms every term as
+      // size x (the unit term) and a unit array starts at 0 (0 + x == x), so both paths give the
+      // same bits: a result does not depend on which path priced it.
+      let mark: f64;
       if (instruments > 0) {
         const id = i32At(posInstrument, i);
         if (id < 0 || id >= instruments) {
           status = STATUS_BAD_INDEX;
           break;
         }
-        risk += <usize>(id * riskStride) << 3;
+        const risk = insRisk + (<usize>(id * riskStride) << 3);
+        const tail = risk + (<usize>GP << 3); // delta, derivative flag, mark, done
+        if (load<f64>(tail, RISK_DONE << 3) == 0.0) {
+          memory.fill(risk, 0, <usize>(GP + RISK_DONE) << 3);
+          const unitMark = revalue(kind, p, 1.0, i, risk,
+            tail + (<usize>RISK_DELTA << 3), tail + (<usize>RISK_DERIV << 3));
+          store<f64>(tail, unitMark, RISK_MARK << 3);
+          store<f64>(tail, 1.0, RISK_DONE << 3);
+        }
+        mark = load<f64>(tail, RISK_MARK << 3);
+        addScaled(pv, risk, size, GP);
+        addF64(accDelta, slot, size * load<f64>(tail, RISK_DELTA << 3));
+        addF64(accDerivs, slot, load<f64>(tail, RISK_DERIV << 3));
+      } else {
+        mark = revalue(kind, p, size, i, pv,
+          accDelta + (<usize>slot << 3), accDerivs + (<usize>slot << 3));
       }
-      const tail = risk + (<usize>GP << 3); // delta, derivative flag, mark, done
-      if (instruments == 0 || load<f64>(tail, RISK_DONE << 3) == 0.0) {
-        memory.fill(risk, 0, <usize>(GP + RISK_DONE) << 3);
-        const unitMark = revalue(kind, p, 1.0, f64At(posStrike, i), f64At(posTenor, i), risk,
-          tail + (<usize>RISK_DELTA << 3), tail + (<usize>RISK_DERIV << 3));
-        store<f64>(tail, unitMark, RISK_MARK << 3);
-        store<f64>(tail, 1.0, RISK_DONE << 3);
-      }
-      const mark = load<f64>(tail, RISK_MARK << 3);
-      addScaled(pv, risk, size, GP);
-      addF64(accDelta, slot, size * load<f64>(tail, RISK_DELTA << 3));
-      addF64(accDerivs, slot, load<f64>(tail, RISK_DERIV << 3));
       if (mark != mark) {
         status = STATUS_BAD_INDEX;
         break;
@@ -625,8 +648,6 @@ export function attributePositions(header: usize, out: usize): i32 {
   const posPair = slotAddr(header, H_POS_PAIR);
   const posTag = slotAddr(header, H_POS_TAG);
   const posSize = slotAddr(header, H_POS_SIZE);
-  const posStrike = slotAddr(header, H_POS_STRIKE);
-  const posTenor = slotAddr(header, H_POS_TENOR);
   const accStart = slotAddr(header, H_ACC_START);
   const accEnd = slotAddr(header, H_ACC_END);
   const outPair = slotAddr(header, H_OUT_PAIR);
@@ -676,16 +697,20 @@ export function attributePositions(header: usize, out: usize): i32 {
           return STATUS_BAD_INDEX;
         }
         const w: f64 = kind == KIND_CALL ? 1.0 : -1.0;
-        const entry = tenorEntry(p, tenorYears);
+        const entry = tenorEntry(p, tenorYears, i32At(posTenorSlot, i));
+        if (entry == 0) {
+          store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), a);
+          return STATUS_BAD_INDEX;
+        }
         const carry = load<f64>(entry, TC_CARRY << 3);
         const discount = load<f64>(entry, TC_DISCOUNT << 3);
         const sqrtT = load<f64>(entry, TC_SQRT_T << 3);
         const forward0 = spot * carry;
-        const logFK0 = Math.log(forward0 / strike);
+        const logFK0 = load<f64>(entry, TC_LOG_FORWARD << 3) - f64At(posLogStrike, i);
         const levelLog = block + (<usize>(1 + LS) << 3);
         const kBase = <usize>i32At(pairSurface, p) + (<usize>nT << 3);
         surfaceTotalVols(kBase, i32At(pairNodes, p), entry + (<usize>TC_BRACKET << 3), sqrtT, logFK0, levelLog, load<i32>(block), lvlVol);
-        const scale = vsfTenorExponent == 0.0 ? 1.0 : Math.pow(30.0 / Math.max(1.0, tenorYears * 365.0), vsfTenorExponent);
+        const scale = load<f64>(entry, TC_SHOCK_SCALE << 3);
         const sigmaWorst = (f64At(lvlVol, level) / sqrtT) * Math.max(0.0, 1.0 + volShock * scale);
         optionRisk(forward0 * f64At(levelMult, level), strike, logFK0 + f64At(levelLog, level), sigmaWorst,
           tenorYears, sqrtT, discount, carry, w, risk);
@@ -703,7 +728,14 @@ export function attributePositions(header: usize, out: usize): i32 {
         delta = expiredDelta(spot, strike, w);
       } else {
         let carry = 1.0;
-        if (kind == KIND_FUTURE && tenorYears > 0.0) carry = load<f64>(tenorEntry(p, tenorYears), TC_CARRY << 3);
+        if (kind == KIND_FUTURE && tenorYears > 0.0) {
+          const entry = tenorEntry(p, tenorYears, i32At(posTenorSlot, i));
+          if (entry == 0) {
+            store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), a);
+            return STATUS_BAD_INDEX;
+          }
+          carry = load<f64>(entry, TC_CARRY << 3);
+        }
         base = spot * carry;
         worst = worstSpot * carry;
         delta = carry;

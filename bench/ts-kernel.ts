@@ -277,8 +277,12 @@ let lvlForward = 0;
 let lvlLogFK = 0;
 let lvlVol = 0;
 let pairReq = 0;
-let tenorCache = 0;
-let tenorMask = 0;
+let tenorTable = 0;
+let T = 0;
+let posStrike = 0;
+let posTenor = 0;
+let posTenorSlot = 0;
+let posLogStrike = 0;
 
 function prepare(header: number): number {
   if (!fits(header, L.HEADER_BYTES)) return L.STATUS_BAD_HEADER;
@@ -317,6 +321,15 @@ function prepare(header: number): number {
     !fits(scratch, L.scratchF64(P, G, LS) * 8) ||
     (slotI32(header, L.H_HAS_CORR) !== 0 && !fits(slotAddr(header, L.H_CORR), 8 * P * P))
   ) return L.STATUS_BAD_HEADER;
+  posStrike = slotAddr(header, L.H_POS_STRIKE);
+  posTenor = slotAddr(header, L.H_POS_TENOR);
+  T = slotI32(header, L.H_TENORS);
+  tenorTable = slotAddr(header, L.H_TENOR_TABLE);
+  posTenorSlot = slotAddr(header, L.H_POS_TENOR_SLOT);
+  posLogStrike = slotAddr(header, L.H_POS_LOG_STRIKE);
+  if (T < 0 || T > N || !fits(tenorTable, T * L.TENOR_ENTRY_F64 * 8) || !fits(posTenorSlot, 4 * N) || !fits(posLogStrike, 8 * N)) {
+    return L.STATUS_BAD_HEADER;
+  }
   usdRate = loadF64(header + L.HEADER_F64_OFFSET + L.HF_USD_RATE * 8);
   vsfTenorExponent = loadF64(header + L.HEADER_F64_OFFSET + L.HF_VSF_TENOR_EXPONENT * 8);
   if (!(vsfTenorExponent >= 0 && vsfTenorExponent <= 16)) return L.STATUS_BAD_HEADER;
@@ -335,11 +348,7 @@ function prepare(header: number): number {
   lvlLogFK = lvlForward + LS * 8;
   lvlVol = lvlLogFK + LS * 8;
   pairReq = lvlVol + LS * 8;
-  tenorCache = pairReq + P * 8;
-  let entries = 16;
-  while (entries < L.TENOR_CACHE_ENTRIES && entries < 2 * N) entries <<= 1;
-  tenorMask = entries - 1;
-  for (let e = 0; e < entries; e++) storeF64(tenorCache + e * L.TENOR_ENTRY_F64 * 8, NaN);
+  for (let e = 0; e < T; e++) storeF64(tenorTable + e * L.TENOR_ENTRY_F64 * 8, NaN);
 
   for (let p = 0; p < P; p++) {
     const spot = f64At(pairSpot, p);
@@ -381,42 +390,37 @@ function carryTimesTenor(p: number, tenorYears: number): number {
   return (bj + a * (loadF64(next + 16) - bj)) * tenorYears;
 }
 
-// the tenor cache (same entries and hashing as the kernel)
+// the tenor table (same entries as the kernel, filled on first use in a call)
 const TC_PAIR = 1;
 const TC_CARRY = 2;
 const TC_DISCOUNT = 3;
 const TC_SQRT_T = 4;
-const TC_BRACKET = 5;
-const TENOR_PROBES = 4;
+const TC_LOG_FORWARD = 5;
+const TC_SHOCK_SCALE = 6;
+const TC_BRACKET = 7;
 
-function tenorEntry(p: number, tenorYears: number): number {
-  bitsF64[0] = tenorYears;
-  const hash = Math.imul(((bitsI32[0] ^ bitsI32[1]) + Math.imul(p, 0x85ebca77)) | 0, 0x9e3779b1) >>> 0;
-  const mask = tenorMask;
-  const home = (hash >>> 16) & mask;
-  const stride = L.TENOR_ENTRY_F64 * 8;
-  let entry = tenorCache + home * stride;
-  for (let probe = 1; ; probe++) {
-    const tenor = loadF64(entry);
-    if (tenor === tenorYears && loadF64(entry + TC_PAIR * 8) === p) return entry;
-    if (tenor !== tenor) break;
-    if (probe === TENOR_PROBES) {
-      entry = tenorCache + home * stride;
-      break;
-    }
-    entry = tenorCache + ((home + probe) & mask) * stride;
-  }
+function tenorEntry(p: number, tenorYears: number, slot: number): number {
+  if (slot < 0 || slot >= T) return 0;
+  const entry = tenorTable + slot * L.TENOR_ENTRY_F64 * 8;
+  const tenor = loadF64(entry);
+  if (tenor === tenorYears && loadF64(entry + TC_PAIR * 8) === p) return entry;
+  if (tenor === tenor) return 0;
   storeF64(entry, tenorYears);
   storeF64(entry + TC_PAIR * 8, p);
-  storeF64(entry + TC_CARRY * 8, i32At(pairCurveCount, p) === 0 ? 1.0 : expKernel(carryTimesTenor(p, tenorYears)));
+  const carry = i32At(pairCurveCount, p) === 0 ? 1.0 : expKernel(carryTimesTenor(p, tenorYears));
+  storeF64(entry + TC_CARRY * 8, carry);
   storeF64(entry + TC_DISCOUNT * 8, usdRate === 0.0 ? 1.0 : expKernel(-usdRate * tenorYears));
   storeF64(entry + TC_SQRT_T * 8, Math.sqrt(tenorYears));
+  storeF64(entry + TC_LOG_FORWARD * 8, Math.log(f64At(pairSpot, p) * carry));
+  storeF64(entry + TC_SHOCK_SCALE * 8, vsfTenorExponent === 0 ? 1 : Math.pow(30 / Math.max(1, tenorYears * 365), vsfTenorExponent));
   const nT = i32At(pairTenors, p);
   if (nT > 0) tenorBracket(u32[(pairSurface >>> 2) + p], nT, i32At(pairNodes, p), tenorYears, entry + TC_BRACKET * 8);
   return entry;
 }
 
-function revalue(kind: number, p: number, size: number, strike: number, tenorYears: number, pv: number, deltaAt: number, derivAt: number): number {
+function revalue(kind: number, p: number, size: number, row: number, pv: number, deltaAt: number, derivAt: number): number {
+  const strike = f64At(posStrike, row);
+  const tenorYears = f64At(posTenor, row);
   const spot = f64At(pairSpot, p);
   const block = grid + p * gridStride * 8;
   const levels = i32[block >>> 2];
@@ -441,11 +445,12 @@ function revalue(kind: number, p: number, size: number, strike: number, tenorYea
     const nT = i32At(pairTenors, p);
     if (nT === 0) return NaN;
     const nK = i32At(pairNodes, p);
-    const entry = tenorEntry(p, tenorYears);
+    const entry = tenorEntry(p, tenorYears, i32At(posTenorSlot, row));
+    if (entry === 0) return NaN;
     const carry = loadF64(entry + TC_CARRY * 8);
     const discount = loadF64(entry + TC_DISCOUNT * 8);
     const forward0 = spot * carry;
-    const logFK0 = Math.log(forward0 / strike);
+    const logFK0 = loadF64(entry + TC_LOG_FORWARD * 8) - f64At(posLogStrike, row);
     const kBase = u32[(pairSurface >>> 2) + p] + nT * 8;
     const sqrtT = loadF64(entry + TC_SQRT_T * 8);
     surfaceTotalVols(kBase, nK, entry + TC_BRACKET * 8, sqrtT, logFK0, levelLog, levels, lvlVol);
@@ -456,7 +461,7 @@ function revalue(kind: number, p: number, size: number, strike: number, tenorYea
     const rf = rowForward >>> 3;
     const rl = rowLogFK >>> 3;
     const rs = rowStdDev >>> 3;
-    const shockScale = vsfTenorExponent === 0 ? 1 : Math.pow(30 / Math.max(1, tenorYears * 365), vsfTenorExponent);
+    const shockScale = loadF64(entry + TC_SHOCK_SCALE * 8);
     for (let s = 0; s < G; s++) {
       const level = i32[(rowLevel + s * 8) >>> 2];
       f64[rf + s] = f64At(lvlForward, level);
@@ -470,23 +475,27 @@ function revalue(kind: number, p: number, size: number, strike: number, tenorYea
       f64[rs + s] = stdDev0;
     }
     const base = priceRows(rowForward, rowLogFK, rowStdDev, GP, strike, w, discount, size, pv, G);
-    addF64(deltaAt, 0, size * carry * (discount * w * baseCdf));
+    addF64(deltaAt, 0, size * (carry * (discount * w * baseCdf)));
     addF64(derivAt, 0, 1.0);
     return base;
   }
 
   let factor = 1.0;
   if (kind === L.KIND_FUTURE) {
-    if (tenorYears > 0.0) factor = loadF64(tenorEntry(p, tenorYears) + TC_CARRY * 8);
+    if (tenorYears > 0.0) {
+      const entry = tenorEntry(p, tenorYears, i32At(posTenorSlot, row));
+      if (entry === 0) return NaN;
+      factor = loadF64(entry + TC_CARRY * 8);
+    }
   } else if (kind !== L.KIND_SPOT && kind !== L.KIND_PERPETUAL) {
     return NaN;
   }
-  const unit = size * spot * factor;
+  const unit = spot * factor;
   for (let s = 0; s < G; s++) {
     const level = i32[(rowLevel + s * 8) >>> 2];
-    addF64(pv, s, unit * f64At(levelMult, level));
+    addF64(pv, s, size * (unit * f64At(levelMult, level)));
   }
-  addF64(pv, G, unit);
+  addF64(pv, G, size * unit);
   if (kind !== L.KIND_SPOT) {
     addF64(deltaAt, 0, size * factor);
     addF64(derivAt, 0, 1.0);
@@ -576,8 +585,6 @@ export function marginAccountsTs(memory: ArrayBuffer, header: number): number {
   const posPair = slotAddr(header, L.H_POS_PAIR);
   const posTag = slotAddr(header, L.H_POS_TAG);
   const posSize = slotAddr(header, L.H_POS_SIZE);
-  const posStrike = slotAddr(header, L.H_POS_STRIKE);
-  const posTenor = slotAddr(header, L.H_POS_TENOR);
   const posEntry = slotAddr(header, L.H_POS_ENTRY);
   const accStart = slotAddr(header, L.H_ACC_START);
   const accEnd = slotAddr(header, L.H_ACC_END);
@@ -615,27 +622,29 @@ export function marginAccountsTs(memory: ArrayBuffer, header: number): number {
       const size = f64At(posSize, i);
       const slot = p * L.FILL_SETS + tag;
       const pv = accPV + slot * GP * 8;
-      // the row's unit risk array, shared per instrument or the one scratch array (as the kernel)
-      let risk = insRisk;
+      // a shared instrument's unit risk array scaled by size, or the row priced in place (as the kernel)
+      let mark: number;
       if (instruments > 0) {
         const id = i32At(posInstrument, i);
         if (id < 0 || id >= instruments) {
           status = L.STATUS_BAD_INDEX;
           break;
         }
-        risk += id * riskStride * 8;
+        const risk = insRisk + id * riskStride * 8;
+        const tail = risk + GP * 8;
+        if (f64At(tail, L.RISK_DONE) === 0) {
+          f64.fill(0, risk >>> 3, (risk >>> 3) + GP + L.RISK_DONE);
+          const unitMark = revalue(kind, p, 1, i, risk, tail + L.RISK_DELTA * 8, tail + L.RISK_DERIV * 8);
+          f64[(tail >>> 3) + L.RISK_MARK] = unitMark;
+          f64[(tail >>> 3) + L.RISK_DONE] = 1;
+        }
+        mark = f64At(tail, L.RISK_MARK);
+        for (let s = 0; s < GP; s++) addF64(pv, s, size * f64At(risk, s));
+        addF64(accDelta, slot, size * f64At(tail, L.RISK_DELTA));
+        addF64(accDerivs, slot, f64At(tail, L.RISK_DERIV));
+      } else {
+        mark = revalue(kind, p, size, i, pv, accDelta + slot * 8, accDerivs + slot * 8);
       }
-      const tail = risk + GP * 8;
-      if (instruments === 0 || f64At(tail, L.RISK_DONE) === 0) {
-        f64.fill(0, risk >>> 3, (risk >>> 3) + GP + L.RISK_DONE);
-        const unitMark = revalue(kind, p, 1, f64At(posStrike, i), f64At(posTenor, i), risk, tail + L.RISK_DELTA * 8, tail + L.RISK_DERIV * 8);
-        f64[(tail >>> 3) + L.RISK_MARK] = unitMark;
-        f64[(tail >>> 3) + L.RISK_DONE] = 1;
-      }
-      const mark = f64At(tail, L.RISK_MARK);
-      for (let s = 0; s < GP; s++) addF64(pv, s, size * f64At(risk, s));
-      addF64(accDelta, slot, size * f64At(tail, L.RISK_DELTA));
-      addF64(accDerivs, slot, f64At(tail, L.RISK_DERIV));
       if (mark !== mark) {
         status = L.STATUS_BAD_INDEX;
         break;

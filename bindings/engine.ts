@@ -296,6 +296,8 @@ interface BookDims {
   hasCorr: boolean;
   /** distinct instruments when rows share them enough to price each once (else 0) */
   instruments: number;
+  /** entries of the tenor table: distinct (pair, tenor > 0) of option and future rows */
+  tenors: number;
 }
 
 /** Offsets (from the book region's start) of the header and every book column. */
@@ -313,6 +315,9 @@ function planBook(d: BookDims): { slots: Map<number, number>; header: number; by
   slots.set(L.H_POS_STRIKE, c.take(8 * N));
   slots.set(L.H_POS_TENOR, c.take(8 * N));
   slots.set(L.H_POS_ENTRY, c.take(8 * N));
+  slots.set(L.H_POS_TENOR_SLOT, c.take(4 * N));
+  slots.set(L.H_POS_LOG_STRIKE, c.take(8 * N));
+  slots.set(L.H_TENOR_TABLE, c.take(8 * d.tenors * L.TENOR_ENTRY_F64));
   slots.set(L.H_POS_INSTRUMENT, c.take(d.instruments > 0 ? 4 * N : 0));
   slots.set(L.H_INS_RISK, c.take(8 * Math.max(1, d.instruments) * L.instrumentRiskF64(G)));
   slots.set(L.H_ACC_START, c.take(4 * A));
@@ -423,6 +428,8 @@ class ResidentBook implements PreparedBook {
   private readonly dims: BookDims;
   /** per row (positions then orders, account by account), its instrument's id */
   private readonly instrumentIds: number[];
+  /** per row, its tenor table entry (-1: none) */
+  private readonly tenorSlots: number[];
   private readonly shape: ReportShape;
   private readonly header: number;
   private readonly slots: Map<number, number>;
@@ -453,10 +460,14 @@ class ResidentBook implements PreparedBook {
       accounts: book.accounts.length,
       hasCorr: book.params.pairCorrelation !== null,
       instruments: 0,
+      tenors: 0,
     };
     this.instrumentIds = instrumentIds(book);
     const distinct = this.instrumentIds.reduce((m, id) => Math.max(m, id + 1), 0);
     if (distinct <= SHARED_INSTRUMENTS_RATIO * this.dims.positions) this.dims.instruments = distinct;
+    const tenors = L.tenorSlots(book.accounts);
+    this.tenorSlots = tenors.slots;
+    this.dims.tenors = tenors.count;
     const plan = planBook(this.dims);
     this.bookRegion = kernel.alloc(plan.bytes);
     this.header = this.bookRegion + plan.header;
@@ -609,6 +620,7 @@ class ResidentBook implements PreparedBook {
     i32[h + L.H_COIN_POLICY] = COIN_POLICY_CODES[this.book.params.coinPolicy];
     i32[h + L.H_HAS_CORR] = d.hasCorr ? 1 : 0;
     i32[h + L.H_INSTRUMENTS] = d.instruments;
+    i32[h + L.H_TENORS] = d.tenors;
     i32[h + L.H_FAIL_ACCOUNT] = -1;
     this.slots.forEach((address, slot) => (i32[h + slot] = address));
     f64[(this.header + L.HEADER_F64_OFFSET) / 8 + L.HF_USD_RATE] = this.book.params.usdRate;
@@ -695,6 +707,8 @@ class ResidentBook implements PreparedBook {
     const tenor = s(L.H_POS_TENOR) / 8;
     const entry = s(L.H_POS_ENTRY) / 8;
     const ids = s(L.H_POS_INSTRUMENT) / 4;
+    const tenorSlot = s(L.H_POS_TENOR_SLOT) / 4;
+    const logStrike = s(L.H_POS_LOG_STRIKE) / 8;
     let row = 0;
     const put = (instrument: ResolvedInstrument, rowTag: number, contracts: number, entryPrice: number | null): void => {
       i32[kind + row] = L.kindCode(instrument);
@@ -705,6 +719,8 @@ class ResidentBook implements PreparedBook {
       f64[tenor + row] = instrument.tenorYears;
       f64[entry + row] = entryPrice ?? NaN;
       if (this.dims.instruments > 0) i32[ids + row] = this.instrumentIds[row];
+      i32[tenorSlot + row] = this.tenorSlots[row];
+      f64[logStrike + row] = L.logStrike(instrument);
       row++;
     };
     this.book.accounts.forEach((account, a) => {

@@ -41,12 +41,16 @@ export const H_SCRATCH = 31;
 export const H_INSTRUMENTS = 32;
 export const H_POS_INSTRUMENT = 33;
 export const H_INS_RISK = 34;
-export const HEADER_I32_SLOTS = 35;
+export const H_TENORS = 35;
+export const H_TENOR_TABLE = 36;
+export const H_POS_TENOR_SLOT = 37;
+export const H_POS_LOG_STRIKE = 38;
+export const HEADER_I32_SLOTS = 39;
 // header: f64 slots
 export const HF_USD_RATE = 0;
 export const HF_VSF_TENOR_EXPONENT = 1;
-export const HEADER_F64_OFFSET = 144;
-export const HEADER_BYTES = 160;
+export const HEADER_F64_OFFSET = 160;
+export const HEADER_BYTES = 176;
 
 // strides
 export const CURVE_STRIDE = 3;
@@ -187,19 +191,17 @@ export function paddedRows(rows: number): number {
   return (rows + 2) & ~1;
 }
 
-/** The kernel's per-call cache of tenor terms (carry, discount, sqrt T, surface bracket) in scratch. */
-export const TENOR_CACHE_ENTRIES = 1024;
-export const TENOR_ENTRY_F64 = 9;
+/** f64s per entry of the tenor table (per (pair, tenor) terms the kernel fills each call). */
+export const TENOR_ENTRY_F64 = 11;
 
 /**
  * Scratch f64s: 1 spare for 16-byte alignment, PV accumulators, deltas and counts, row inputs and
- * workspace, level inputs, requirements, the tenor cache.
+ * workspace, level inputs, requirements.
  */
 export function scratchF64(pairs: number, rows: number, levelStride: number): number {
   const slots = pairs * FILL_SETS;
   const even = (slots + 1) & ~1;
-  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + pairs +
-    TENOR_CACHE_ENTRIES * TENOR_ENTRY_F64;
+  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + pairs;
 }
 
 // covariance (OPNX correlation) margin: header slots, strides, codes (assembly/layout.ts)
@@ -253,4 +255,40 @@ export function kindCode(instrument: { kind: "spot" | "perpetual" | "future" | "
     case "option":
       return instrument.isCall ? KIND_CALL : KIND_PUT;
   }
+}
+
+type TenorRow = { instrument: { kind: "spot" | "perpetual" | "future" | "option"; pairIndex: number; tenorYears: number } };
+
+/**
+ * The tenor table of a book's rows (each account's positions, then its orders, as they are laid
+ * out): each option and future row with a tenor > 0 gets the index of its (pair, tenor) entry, the
+ * others -1 (H_POS_TENOR_SLOT). `count` is the number of entries (H_TENORS).
+ */
+export function tenorSlots(accounts: readonly { positions: readonly TenorRow[]; orders: readonly TenorRow[] }[]): { slots: number[]; count: number } {
+  const byPair: Map<number, number>[] = [];
+  const slots: number[] = [];
+  let count = 0;
+  const add = (rows: readonly TenorRow[]): void => {
+    for (let r = 0; r < rows.length; r++) {
+      const { kind, pairIndex, tenorYears } = rows[r].instrument;
+      if ((kind !== "option" && kind !== "future") || !(tenorYears > 0)) {
+        slots.push(-1);
+        continue;
+      }
+      const byTenor = (byPair[pairIndex] ??= new Map());
+      let slot = byTenor.get(tenorYears);
+      if (slot === undefined) byTenor.set(tenorYears, (slot = count++));
+      slots.push(slot);
+    }
+  };
+  for (let a = 0; a < accounts.length; a++) {
+    add(accounts[a].positions);
+    add(accounts[a].orders);
+  }
+  return { slots, count };
+}
+
+/** H_POS_LOG_STRIKE of a row: ln strike for an option (V8's Math.log, fdlibm: < 1 ulp), else 0. */
+export function logStrike(instrument: { kind: "spot" | "perpetual" | "future" | "option"; strike: number }): number {
+  return instrument.kind === "option" ? Math.log(instrument.strike) : 0;
 }

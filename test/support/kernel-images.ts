@@ -102,6 +102,8 @@ function imageFromHeader(instance: WebAssembly.Instance, header: number, book: B
     col("posStrike", L.H_POS_STRIKE, "f64", N),
     col("posTenor", L.H_POS_TENOR, "f64", N),
     col("posEntry", L.H_POS_ENTRY, "f64", N),
+    col("posTenorSlot", L.H_POS_TENOR_SLOT, "i32", N, true),
+    col("posLogStrike", L.H_POS_LOG_STRIKE, "f64", N),
     col("accStart", L.H_ACC_START, "i32", A, true),
     col("accEnd", L.H_ACC_END, "i32", A, true),
     col("accUsd", L.H_ACC_USD, "f64", A),

@@ -52,6 +52,7 @@ export function layoutBook(instance: WebAssembly.Instance, book: Book): KernelIm
   });
   const LS = Math.max(...grids.map((g) => g.levels.length));
   const N = book.accounts.reduce((n, a) => n + a.positions.length + a.orders.length, 0);
+  const tenors = L.tenorSlots(book.accounts);
   const A = book.accounts.length;
   const curveNodes = book.pairs.reduce((n, p) => n + p.futures.length, 0);
   const surfaceF64 = book.pairs.reduce(
@@ -76,6 +77,9 @@ export function layoutBook(instance: WebAssembly.Instance, book: Book): KernelIm
   slots[L.H_CORR] = take(8 * P * P);
   for (const h of [L.H_POS_KIND, L.H_POS_PAIR, L.H_POS_TAG]) slots[h] = take(4 * N);
   for (const h of [L.H_POS_SIZE, L.H_POS_STRIKE, L.H_POS_TENOR, L.H_POS_ENTRY]) slots[h] = take(8 * N);
+  slots[L.H_POS_TENOR_SLOT] = take(4 * N);
+  slots[L.H_POS_LOG_STRIKE] = take(8 * N);
+  slots[L.H_TENOR_TABLE] = take(8 * tenors.count * L.TENOR_ENTRY_F64);
   slots[L.H_ACC_START] = take(4 * A);
   slots[L.H_ACC_END] = take(4 * A);
   slots[L.H_ACC_USD] = take(8 * A);
@@ -100,6 +104,7 @@ export function layoutBook(instance: WebAssembly.Instance, book: Book): KernelIm
   i32[h + L.H_COIN_POLICY] = { capped: L.COIN_CAPPED, full: L.COIN_FULL, none: L.COIN_NONE }[book.params.coinPolicy];
   i32[h + L.H_HAS_CORR] = hasCorr ? 1 : 0;
   i32[h + L.H_FAIL_ACCOUNT] = -1;
+  i32[h + L.H_TENORS] = tenors.count;
   for (const [slot, at] of Object.entries(slots)) i32[h + Number(slot)] = at;
   f64[(header + L.HEADER_F64_OFFSET) / 8 + L.HF_USD_RATE] = book.params.usdRate;
   f64[(header + L.HEADER_F64_OFFSET) / 8 + L.HF_VSF_TENOR_EXPONENT] = book.params.vsfTenorExponent ?? 0;
@@ -159,6 +164,8 @@ export function layoutBook(instance: WebAssembly.Instance, book: Book): KernelIm
     f64[slots[L.H_POS_STRIKE] / 8 + row] = instrument.strike;
     f64[slots[L.H_POS_TENOR] / 8 + row] = instrument.tenorYears;
     f64[slots[L.H_POS_ENTRY] / 8 + row] = entry ?? NaN;
+    i32[slots[L.H_POS_TENOR_SLOT] / 4 + row] = tenors.slots[row];
+    f64[slots[L.H_POS_LOG_STRIKE] / 8 + row] = L.logStrike(instrument);
     row++;
   };
   book.accounts.forEach((account, a) => {
