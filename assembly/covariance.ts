@@ -30,6 +30,7 @@ import {
   TAG_ASK, TAG_BID, TAG_POSITION, cvScratchF64,
 } from "./layout";
 import { covarianceRegionsDisjoint } from "./regions";
+import { f64At, i32At, inCallerMemory, slotAddr, slotI32 } from "./access";
 
 // OPNX: maintenance margin = initial margin / 2 (the seed's "Maintenance Margin = Initial Margin / 2")
 const MM_OVER_IM: f64 = 0.5;
@@ -277,30 +278,10 @@ function sparseForms3(idx: usize, vn: usize, vba: usize, t: i32, mat: usize, n: 
 
 // ---- the covariance margin pass ----
 
+/** [addr, addr + bytes) is in the caller's memory and `align`-byte aligned (access.ts). */
 // @ts-ignore: decorator
-@inline function slotI32(header: usize, slot: i32): i32 {
-  return load<i32>(header + (<usize>slot << 2));
-}
-// @ts-ignore: decorator
-@inline function slotAddr(header: usize, slot: i32): usize {
-  return <usize>load<u32>(header + (<usize>slot << 2));
-}
-// @ts-ignore: decorator
-@inline function f64At(base: usize, i: i32): f64 {
-  return load<f64>(base + (<usize>i << 3));
-}
-// @ts-ignore: decorator
-@inline function i32At(base: usize, i: i32): i32 {
-  return load<i32>(base + (<usize>i << 2));
-}
-
-/**
- * true when [addr, addr + bytes) lies inside the caller's part of linear memory (at or above
- * __heap_base, as in scenarios.ts) and addr is `align`-byte aligned
- */
-function inMemory(addr: usize, bytes: u64, align: usize): bool {
-  const end = <u64>memory.size() << 16;
-  return (addr & (align - 1)) == 0 && addr >= __heap_base && <u64>addr + bytes <= end;
+@inline function inMemory(addr: usize, bytes: u64, align: usize): bool {
+  return inCallerMemory(addr, bytes, align);
 }
 
 /** (n + 1) & ~1 as usize bytes of f64s */

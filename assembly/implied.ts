@@ -58,6 +58,7 @@ import {
   IV_PRICE, IV_RIGHT, IV_STRIKE, IV_TENOR, IV_VOL, KIND_CALL, KIND_PUT, STATUS_BAD_HEADER,
   STATUS_OK,
 } from "./layout";
+import { inCallerMemory, slotAddr } from "./access";
 
 const DBL_EPSILON: f64 = 2.220446049250313e-16;
 const SQRT_EPSILON: f64 = 1.4901161193847656e-8;
@@ -719,18 +720,10 @@ export function black76Normalised(forward: f64, strike: f64, stdDev: f64, discou
 // Batch over columns (layout.ts, IV_*): per mark price, forward, strike, tenor, discount f64 and
 // right i32 (KIND_CALL / KIND_PUT) in; vol f64, status i32 and iteration count i32 out.
 
+/** [addr, addr + bytes) is in the caller's memory and 8-byte aligned (access.ts). */
 // @ts-ignore: decorator
-@inline function slotAddress(header: usize, slot: i32): usize {
-  return <usize>load<u32>(header + (<usize>slot << 2));
-}
-
-/**
- * true when [addr, addr + bytes) lies inside the caller's part of linear memory (at or above
- * __heap_base, as in scenarios.ts) and addr is 8-byte aligned
- */
-function columnFits(addr: usize, bytes: u64): bool {
-  const end = <u64>memory.size() << 16;
-  return (addr & 7) == 0 && addr >= __heap_base && <u64>addr + bytes <= end;
+@inline function columnFits(addr: usize, bytes: u64): bool {
+  return inCallerMemory(addr, bytes, 8);
 }
 
 /**
@@ -744,15 +737,15 @@ export function impliedVols(header: usize): i32 {
   if (n < 0) return STATUS_BAD_HEADER;
   const f64Bytes = <u64>n << 3;
   const i32Bytes = <u64>n << 2;
-  const price = slotAddress(header, IV_PRICE);
-  const forward = slotAddress(header, IV_FORWARD);
-  const strike = slotAddress(header, IV_STRIKE);
-  const tenor = slotAddress(header, IV_TENOR);
-  const discount = slotAddress(header, IV_DISCOUNT);
-  const right = slotAddress(header, IV_RIGHT);
-  const vol = slotAddress(header, IV_VOL);
-  const status = slotAddress(header, IV_MARK_STATUS);
-  const iterations = slotAddress(header, IV_ITERATIONS);
+  const price = slotAddr(header, IV_PRICE);
+  const forward = slotAddr(header, IV_FORWARD);
+  const strike = slotAddr(header, IV_STRIKE);
+  const tenor = slotAddr(header, IV_TENOR);
+  const discount = slotAddr(header, IV_DISCOUNT);
+  const right = slotAddr(header, IV_RIGHT);
+  const vol = slotAddr(header, IV_VOL);
+  const status = slotAddr(header, IV_MARK_STATUS);
+  const iterations = slotAddr(header, IV_ITERATIONS);
   if (
     !columnFits(price, f64Bytes) || !columnFits(forward, f64Bytes) || !columnFits(strike, f64Bytes) ||
     !columnFits(tenor, f64Bytes) || !columnFits(discount, f64Bytes) || !columnFits(right, i32Bytes) ||
