@@ -180,17 +180,17 @@ export const RISK_DONE: i32 = 3;
 // read); the base delta and a derivative count per pair and tag (each block padded to an even
 // count); per row of the current option its forward, ln(F/K) and total vol (paddedRows(G) each)
 // and the row pricer's workspace (4 paddedRows(G)); per spot level of the current option its
-// forward, ln(F/K) and total vol; per pair the requirement.
+// forward, ln(F/K) and total vol; per pair the requirement and ln spot (this call's).
 // @ts-ignore: decorator
 @inline export function scratchF64(pairs: i32, rows: i32, levelStride: i32): i32 {
   const slots = pairs * FILL_SETS;
   const even = (slots + 1) & ~1;
-  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + pairs;
+  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + 2 * pairs;
 }
 
 // The tenor table (H_TENOR_TABLE): per (pair, tenor) entry TENOR_ENTRY_F64 f64s, filled by the
 // first row that uses it in a call (a NaN tenor marks it empty): tenor, pair, carry exp(b(T) T),
-// discount exp(-r T), sqrt T, ln F = ln(spot carry), the vol-shock scale (30 / max(1, DTE))^p,
+// discount exp(-r T), sqrt T, ln F = ln spot + b(T) T, the vol-shock scale (30 / max(1, DTE))^p,
 // the surface's tenor bracket (two row addresses and two weights, surface.ts tenorBracket).
 export const TENOR_ENTRY_F64: i32 = 11;
 

@@ -34,34 +34,12 @@ import {
 import { baseCdf, expiredDelta, expiredValue, priceRows } from "./pricing";
 import { lastAtOrBelow, surfaceTotalVols, tenorBracket } from "./surface";
 import { expKernel, normCdf } from "./math";
-
-/** 1 / sqrt(2 pi) */
-const INV_SQRT_2PI: f64 = 0.3989422804014327;
+import { addF64, f64At, i32At, inCallerMemory, slotAddr, slotI32 } from "./access";
 import { quadraticForm } from "./covariance";
 import { disjointFromAll, scenarioRegionsDisjoint } from "./regions";
 
-// ---- header access ----
-// @ts-ignore: decorator
-@inline function slotI32(header: usize, slot: i32): i32 {
-  return load<i32>(header + (<usize>slot << 2));
-}
-// @ts-ignore: decorator
-@inline function slotAddr(header: usize, slot: i32): usize {
-  return <usize>load<u32>(header + (<usize>slot << 2));
-}
-// @ts-ignore: decorator
-@inline function f64At(base: usize, i: i32): f64 {
-  return load<f64>(base + (<usize>i << 3));
-}
-// @ts-ignore: decorator
-@inline function i32At(base: usize, i: i32): i32 {
-  return load<i32>(base + (<usize>i << 2));
-}
-// @ts-ignore: decorator
-@inline function addF64(base: usize, i: i32, v: f64): void {
-  const p = base + (<usize>i << 3);
-  store<f64>(p, load<f64>(p) + v);
-}
+/** 1 / sqrt(2 pi) */
+const INV_SQRT_2PI: f64 = 0.3989422804014327;
 
 /** dst[0..n) += scale * src[0..n) (n even; both 16-byte aligned) */
 // @ts-ignore: decorator
@@ -76,13 +54,10 @@ import { disjointFromAll, scenarioRegionsDisjoint } from "./regions";
   }
 }
 
-/**
- * true when [addr, addr + bytes) lies inside the caller's part of linear memory (at or above
- * __heap_base, so no header can point the kernel at its own constants) and addr is 8-byte aligned
- */
-function fits(addr: usize, bytes: u64): bool {
-  const end = <u64>memory.size() << 16;
-  return (addr & 7) == 0 && addr >= __heap_base && <u64>addr + bytes <= end;
+/** [addr, addr + bytes) is in the caller's memory and 8-byte aligned (access.ts). */
+// @ts-ignore: decorator
+@inline function fits(addr: usize, bytes: u64): bool {
+  return inCallerMemory(addr, bytes, 8);
 }
 
 // ---- module state for one call (read from the header once) ----
@@ -114,6 +89,7 @@ let lvlForward: usize = 0; // f64[LS]
 let lvlLogFK: usize = 0; // f64[LS]
 let lvlVol: usize = 0; // f64[LS]
 let pairReq: usize = 0; // f64[P]
+let pairLogSpot: usize = 0; // f64[P], ln spot of this call
 let tenorTable: usize = 0; // f64[T][TENOR_ENTRY_F64]
 let T: i32 = 0; // tenor table entries
 let posStrike: usize = 0; // f64[N]
@@ -206,11 +182,13 @@ function prepare(header: usize): i32 {
   lvlLogFK = lvlForward + (<usize>LS << 3);
   lvlVol = lvlLogFK + (<usize>LS << 3);
   pairReq = lvlVol + (<usize>LS << 3);
+  pairLogSpot = pairReq + (<usize>P << 3);
   // the tenor table holds this call's market terms only: empty it (a NaN tenor matches nothing)
   for (let e = 0; e < T; e++) store<f64>(tenorTable + (<usize>(e * TENOR_ENTRY_F64) << 3), NaN);
 
   for (let p = 0; p < P; p++) {
     const spot = f64At(pairSpot, p);
+    store<f64>(pairLogSpot + (<usize>p << 3), Math.log(spot));
     // surface nodes must lie in memory (nT = 0 means no surface: options on the pair are refused)
     const nT = i32At(pairTenors, p);
     const nK = i32At(pairNodes, p);
@@ -262,7 +240,7 @@ function carryTimesTenor(p: i32, tenorYears: f64): f64 {
 
 // ---- the tenor table: per (pair, tenor) terms shared by every row with that expiry ----
 // Entry f64s (assembly/layout.ts): 0 tenor, 1 pair, 2 carry exp(b(T) T), 3 discount exp(-r T),
-// 4 sqrt T, 5 ln F = ln(spot carry), 6 the vol-shock scale (30 / max(1, DTE))^p, 7..10 the
+// 4 sqrt T, 5 ln F = ln spot + b(T) T, 6 the vol-shock scale (30 / max(1, DTE))^p, 7..10 the
 // surface's tenor bracket (tenorBracket: low row, high row, wLow, wHigh). The bindings give each
 // row its entry's index; the first row that uses an entry in a call fills it.
 const TC_PAIR: i32 = 1;
@@ -287,13 +265,13 @@ function tenorEntry(p: i32, tenorYears: f64, slot: i32): usize {
   store<f64>(entry, tenorYears);
   store<f64>(entry, key, TC_PAIR << 3);
   // the kernel's exp (fdlibm, math.ts); exp(0) = 1 exactly
-  const carry = i32At(pairCurveCount, p) == 0 ? 1.0 : expKernel(carryTimesTenor(p, tenorYears));
-  store<f64>(entry, carry, TC_CARRY << 3);
+  const carryLog = i32At(pairCurveCount, p) == 0 ? 0.0 : carryTimesTenor(p, tenorYears);
+  store<f64>(entry, i32At(pairCurveCount, p) == 0 ? 1.0 : expKernel(carryLog), TC_CARRY << 3);
   store<f64>(entry, usdRate == 0.0 ? 1.0 : expKernel(-usdRate * tenorYears), TC_DISCOUNT << 3);
   store<f64>(entry, Math.sqrt(tenorYears), TC_SQRT_T << 3);
-  // ln F of the forward the rows price with (spot * carry, the same product), so that
-  // ln(F/K) = ln F - ln K costs no log per row (AssemblyScript's std log, musl: < 1 ulp)
-  store<f64>(entry, Math.log(f64At(pairSpot, p) * carry), TC_LOG_FORWARD << 3);
+  // ln F = ln spot + b(T) T (ln spot once per pair and call), so that ln(F/K) = ln F - ln K costs
+  // no log per row or expiry (within 2 ulp of ln(spot carry))
+  store<f64>(entry, f64At(pairLogSpot, p) + carryLog, TC_LOG_FORWARD << 3);
   // vol shocks scaled by tenor (Deribit/Paradex: VSF (30 / max(1, DTE))^p)
   const scale = vsfTenorExponent == 0.0 ? 1.0 : Math.pow(30.0 / Math.max(1.0, tenorYears * 365.0), vsfTenorExponent);
   store<f64>(entry, scale, TC_SHOCK_SCALE << 3);

@@ -278,6 +278,7 @@ let lvlLogFK = 0;
 let lvlVol = 0;
 let pairReq = 0;
 let tenorTable = 0;
+let pairLogSpot = 0;
 let T = 0;
 let posStrike = 0;
 let posTenor = 0;
@@ -348,10 +349,12 @@ function prepare(header: number): number {
   lvlLogFK = lvlForward + LS * 8;
   lvlVol = lvlLogFK + LS * 8;
   pairReq = lvlVol + LS * 8;
+  pairLogSpot = pairReq + P * 8;
   for (let e = 0; e < T; e++) storeF64(tenorTable + e * L.TENOR_ENTRY_F64 * 8, NaN);
 
   for (let p = 0; p < P; p++) {
     const spot = f64At(pairSpot, p);
+    storeF64(pairLogSpot + p * 8, Math.log(spot));
     const nT = i32At(pairTenors, p);
     const nK = i32At(pairNodes, p);
     if (nT < 0 || nK < 0 || (nT === 0) !== (nK === 0)) return L.STATUS_BAD_HEADER;
@@ -407,11 +410,11 @@ function tenorEntry(p: number, tenorYears: number, slot: number): number {
   if (tenor === tenor) return 0;
   storeF64(entry, tenorYears);
   storeF64(entry + TC_PAIR * 8, p);
-  const carry = i32At(pairCurveCount, p) === 0 ? 1.0 : expKernel(carryTimesTenor(p, tenorYears));
-  storeF64(entry + TC_CARRY * 8, carry);
+  const carryLog = i32At(pairCurveCount, p) === 0 ? 0.0 : carryTimesTenor(p, tenorYears);
+  storeF64(entry + TC_CARRY * 8, i32At(pairCurveCount, p) === 0 ? 1.0 : expKernel(carryLog));
   storeF64(entry + TC_DISCOUNT * 8, usdRate === 0.0 ? 1.0 : expKernel(-usdRate * tenorYears));
   storeF64(entry + TC_SQRT_T * 8, Math.sqrt(tenorYears));
-  storeF64(entry + TC_LOG_FORWARD * 8, Math.log(f64At(pairSpot, p) * carry));
+  storeF64(entry + TC_LOG_FORWARD * 8, f64At(pairLogSpot, p) + carryLog);
   storeF64(entry + TC_SHOCK_SCALE * 8, vsfTenorExponent === 0 ? 1 : Math.pow(30 / Math.max(1, tenorYears * 365), vsfTenorExponent));
   const nT = i32At(pairTenors, p);
   if (nT > 0) tenorBracket(u32[(pairSurface >>> 2) + p], nT, i32At(pairNodes, p), tenorYears, entry + TC_BRACKET * 8);

@@ -196,12 +196,12 @@ export const TENOR_ENTRY_F64 = 11;
 
 /**
  * Scratch f64s: 1 spare for 16-byte alignment, PV accumulators, deltas and counts, row inputs and
- * workspace, level inputs, requirements.
+ * workspace, level inputs, per pair the requirement and ln spot.
  */
 export function scratchF64(pairs: number, rows: number, levelStride: number): number {
   const slots = pairs * FILL_SETS;
   const even = (slots + 1) & ~1;
-  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + pairs;
+  return 1 + slots * paddedRows(rows) + 2 * even + 7 * paddedRows(rows) + 3 * levelStride + 2 * pairs;
 }
 
 // covariance (OPNX correlation) margin: header slots, strides, codes (assembly/layout.ts)

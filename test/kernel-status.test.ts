@@ -209,6 +209,32 @@ describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
     expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_BAD_HEADER);
   });
 
+  it("marginAccounts re-checks the regions whenever the header differs from the last one that passed", () => {
+    // the kernel skips the region check for the header that last passed, slot for slot
+    // (assembly/regions.ts): a changed slot, another header, or a covariance call in between
+    // must bring the check back
+    const instance = kernelInstance(build);
+    const kernel = instance.exports as unknown as Exports;
+    const image = scenarioImage(instance, scenarioBook(5));
+    const i32 = new Int32Array(kernel.memory.buffer);
+    const h = image.header >> 2;
+    const outAcc = i32[h + L.H_OUT_ACC];
+    expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_OK);
+    expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_OK);
+    // the account outputs moved onto the position sizes: a write over a read region
+    i32[h + L.H_OUT_ACC] = i32[h + L.H_POS_SIZE];
+    expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_BAD_HEADER);
+    expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_BAD_HEADER);
+    i32[h + L.H_OUT_ACC] = outAcc;
+    expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_OK);
+    // the same slots at another address: the header region itself moved, so it is checked again
+    // (here it lands on the scratch, which the kernel writes)
+    const copy = i32[h + L.H_SCRATCH] + 64;
+    i32.copyWithin(copy >> 2, h, h + L.HEADER_BYTES / 4);
+    expect(kernel.marginAccounts(copy)).toBe(L.STATUS_BAD_HEADER);
+    expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_OK);
+  });
+
   it("marginAccounts: surface node counts whose byte size overflows 64 bits are STATUS_BAD_HEADER, not a trap", () => {
     const instance = kernelInstance(build);
     const kernel = instance.exports as unknown as Exports;
