@@ -254,14 +254,20 @@ const TC_BRACKET: i32 = 7;
 /**
  * The tenor table entry `slot` for (p, tenorYears > 0), filled on first use; 0 when the slot is
  * out of range or already holds another (pair, tenor) (a bad index: the caller refuses the row).
+ * Inlined: a row whose entry is filled costs a few loads and compares, no call.
  */
-function tenorEntry(p: i32, tenorYears: f64, slot: i32): usize {
-  if (slot < 0 || slot >= T) return 0;
+// @ts-ignore: decorator
+@inline function tenorEntry(p: i32, tenorYears: f64, slot: i32): usize {
+  if (<u32>slot >= <u32>T) return 0;
   const entry = tenorTable + (<usize>(slot * TENOR_ENTRY_F64) << 3);
-  const key = <f64>p;
   const tenor = load<f64>(entry);
-  if (tenor == tenorYears && load<f64>(entry, TC_PAIR << 3) == key) return entry;
-  if (tenor == tenor) return 0;
+  if (tenor == tenorYears && load<f64>(entry, TC_PAIR << 3) == <f64>p) return entry;
+  return tenor == tenor ? 0 : fillTenorEntry(entry, p, tenorYears);
+}
+
+/** Fill the empty tenor table entry at `entry` for (p, tenorYears); returns entry. */
+function fillTenorEntry(entry: usize, p: i32, tenorYears: f64): usize {
+  const key = <f64>p;
   store<f64>(entry, tenorYears);
   store<f64>(entry, key, TC_PAIR << 3);
   // the kernel's exp (fdlibm, math.ts); exp(0) = 1 exactly
