@@ -16,7 +16,8 @@
  * function reads a result so nothing can be skipped. `--quick` runs small sizes only (a smoke test:
  * it writes nothing unless --out is given). `--out FILE` writes the JSON elsewhere. `--only
  * kernel,account,bulk,memory,covariance` runs those suites and merges their keys into the
- * existing JSON (a re-measurement of part of the suite on a quiet machine).
+ * existing JSON (a re-measurement of part of the suite on a quiet machine); scripts/bench.mjs
+ * runs each suite this way, in a process of its own.
  */
 import { Bench } from "tinybench";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
