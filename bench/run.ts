@@ -134,11 +134,14 @@ async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99:
 
 async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs: number; threads: number }> {
   const accounts = quick ? 2_000 : 100_000;
-  const file = mixedBook(accounts, 20, 4);
+  // the file is dropped once both books hold it (each keeps what it needs): a 100k-account file
+  // left on the heap makes every major GC of the timed loop mark it, on the core the pool needs
+  let file: ReturnType<typeof mixedBook> | null = mixedBook(accounts, 20, 4);
   const book = engine.prepare(file);
   const { createPool } = (await import(new URL("dist/pool.js", ROOT).href)) as typeof import("../bindings/pool.js");
   const pool = await createPool({ threads: 2 });
   const pooled = await pool.prepare(file);
+  file = null;
   // steady state on both sides: each worker compiled its own kernel and runs its first calls on
   // V8's baseline (Liftoff) code until TurboFan has tiered it up; the main thread's kernel is
   // already hot from the other suites (measured here: the pool's first ticks take 50-70 ms, the

@@ -9,8 +9,12 @@
  * Each shard is a contiguous range of accounts resident in one worker thread (its own engine and
  * linear memory). piscina runs the workers; there is one single-thread piscina per shard so that
  * a shard's tasks always reach the worker that holds its book. A tick is one message per worker;
- * `run()` moves back only the per-account numbers (equity, initial margin), `margin()` also the
- * per-pair outputs, and lifts the report here exactly as a single engine does.
+ * the workers write their outputs into shared buffers the pool allocates with the book (each
+ * shard at its own accounts' rows), so a tick allocates and transfers nothing: `run()` returns
+ * the per-account numbers (equity, initial margin) as a view of one of them, `margin()` also has
+ * the per-pair outputs written and lifts the report here exactly as a single engine does. Only
+ * what updateMarket() validates against and what a report is lifted with stays here, not the
+ * book (the shards hold it).
  */
 import { Piscina } from "piscina";
 import { availableParallelism } from "node:os";
@@ -19,6 +23,7 @@ import type { Book } from "./model/book.js";
 import type { Report } from "./model/types.js";
 import { normalize, normalizeMarketUpdate } from "./validate.js";
 import { liftAccount, reportShape } from "./engine.js";
+import * as L from "./layout.js";
 import type { WorkerTask } from "./pool-worker.js";
 
 export interface PoolOptions {
@@ -30,7 +35,11 @@ export interface PooledBook {
   readonly accountIds: readonly string[];
   /** Validated here first (paths as in a file), then sent to every shard. */
   updateMarket(market: unknown): Promise<void>;
-  /** One kernel pass in every shard at once; per account equity and initial margin, OUT_ACC_STRIDE f64s each. */
+  /**
+   * One kernel pass in every shard at once; per account equity and initial margin, OUT_ACC_STRIDE
+   * f64s each: a view of the book's shared output buffer (the same object every time), valid
+   * until the next run() or margin(), as PreparedBook.outputs(); copy it to keep it.
+   */
   run(): Promise<Float64Array>;
   /** run() and the full report, identical to a single engine's. */
   margin(): Promise<Report>;
@@ -65,16 +74,6 @@ export function shardRanges(positionCounts: readonly number[], parts: number): [
   return ranges.filter(([lo, hi]) => hi > lo);
 }
 
-function concat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 export async function createPool(options: PoolOptions = {}): Promise<MarginPool> {
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
   const workers = Array.from({ length: threads }, () => new Piscina({ filename: WORKER, minThreads: 1, maxThreads: 1 }));
@@ -87,29 +86,48 @@ export async function createPool(options: PoolOptions = {}): Promise<MarginPool>
       book.accounts.map((a) => a.positions.length + a.orders.length),
       threads,
     );
+    // the whole book's outputs, as the kernel lays them out; each shard writes its accounts' rows
+    const A = book.accounts.length;
+    const out = {
+      accounts: new SharedArrayBuffer(8 * A * L.OUT_ACC_STRIDE),
+      pairs: new SharedArrayBuffer(8 * A * book.pairs.length * L.outPairStride(book.pairs[0].grid.length)),
+    };
+    const outputs = { accounts: new Float64Array(out.accounts), pairs: new Float64Array(out.pairs) };
     const shards = ranges.map(([lo, hi], w) => ({ worker: workers[w], lo, hi }));
     const send = (worker: Piscina, task: WorkerTask) => worker.run(task);
     await Promise.all(
-      shards.map(({ worker, lo, hi }) => send(worker, { op: "prepare", id, book: { ...book, accounts: book.accounts.slice(lo, hi) } as Book })),
+      shards.map(({ worker, lo, hi }) =>
+        send(worker, { op: "prepare", id, book: { ...book, accounts: book.accounts.slice(lo, hi) } as Book, out: { ...out, firstAccount: lo } }),
+      ),
     );
+    // kept here: what ticks are validated against, and the report's shape
     const shape = reportShape(book);
-    const run = async (): Promise<Float64Array> =>
-      concat(await Promise.all(shards.map(({ worker }) => send(worker, { op: "run", id }) as Promise<Float64Array>)));
+    const { pairs, asOfMs } = book;
+    const { usdRate } = book.params;
+    const everyShard = (task: WorkerTask): Promise<unknown> => Promise.all(shards.map(({ worker }) => send(worker, task)));
+    const run = async (): Promise<Float64Array> => {
+      await everyShard({ op: "run", id });
+      return outputs.accounts;
+    };
     return {
       accountIds: shape.ids,
       async updateMarket(market: unknown): Promise<void> {
-        normalizeMarketUpdate(market, book.pairs, book.asOfMs, book.params.usdRate);
-        await Promise.all(shards.map(({ worker }) => send(worker, { op: "update", id, market })));
+        // validated here (errors with the file's paths), then applied here too: option marks of a
+        // later tick are bounded at the spot and futures the shards hold by then
+        for (const u of normalizeMarketUpdate(market, pairs, asOfMs, usdRate)) {
+          if (u.spot !== undefined) pairs[u.pairIndex].spot = u.spot;
+          if (u.futures !== undefined) pairs[u.pairIndex].futures = u.futures;
+        }
+        await everyShard({ op: "update", id, market });
       },
       run,
       async margin(): Promise<Report> {
-        const accounts = await run();
-        const pairs = concat(await Promise.all(shards.map(({ worker }) => send(worker, { op: "pairs", id }) as Promise<Float64Array>)));
-        const out = { accounts, pairs };
-        return { accounts: shape.ids.map((_, a) => liftAccount(shape, out, a)) };
+        await run();
+        await everyShard({ op: "pairs", id });
+        return { accounts: shape.ids.map((_, a) => liftAccount(shape, outputs, a)) };
       },
       async dispose(): Promise<void> {
-        await Promise.all(shards.map(({ worker }) => send(worker, { op: "dispose", id })));
+        await everyShard({ op: "dispose", id });
       },
     };
   };

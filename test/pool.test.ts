@@ -45,6 +45,24 @@ describe("the worker pool", () => {
     await pooled.dispose();
   });
 
+  it("run() writes every shard's accounts into one shared view, rewritten by the next run", async () => {
+    const file = randomFile(44, { accounts: 120 });
+    const engine = await createEngine();
+    const pooled = await pool.prepare(file);
+    const first = await pooled.run();
+    const single = engine.prepare(file);
+    single.run();
+    expect(Array.from(first)).toEqual(Array.from(single.outputs().accounts));
+    await pooled.updateMarket({ BTC: { spot: 70_000 } });
+    single.updateMarket({ BTC: { spot: 70_000 } });
+    const second = await pooled.run();
+    single.run();
+    expect(second).toBe(first);
+    expect(Array.from(second)).toEqual(Array.from(single.outputs().accounts));
+    single.dispose();
+    await pooled.dispose();
+  });
+
   it("validates on the caller's side with the file's paths", async () => {
     const file = randomFile(42, { accounts: 50 });
     (file.accounts[37].positions ??= []).push({ instrument: "BTC-PERPETUAL", qty: Number.NaN });
