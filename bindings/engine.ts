@@ -443,6 +443,8 @@ class ResidentBook implements PreparedBook {
   private attributed = false;
   /** first position row of each account */
   private readonly rowStart: number[] = [];
+  /** views of the output columns (views()) */
+  private outputViews: MarginOutputs | null = null;
 
   constructor(kernel: Kernel, book: Book) {
     // surfaces given as option marks become nodes first (kernel implied vols), before any region is held
@@ -521,9 +523,7 @@ class ResidentBook implements PreparedBook {
       throw L.kernelStatusError(status, path);
     }
     // a NaN scenario PV is not seen by the kernel's per-account check (bindings/finite.ts)
-    const { accounts: A, pairs: P, rows: G } = this.dims;
-    const outPair = this.slots.get(L.H_OUT_PAIR)! / 8;
-    const bad = firstNonFiniteAccount(this.kernel.f64.subarray(outPair, outPair + A * P * L.outPairStride(G)), A);
+    const bad = firstNonFiniteAccount(this.views().pairs, this.dims.accounts);
     if (bad >= 0) throw L.kernelStatusError(L.STATUS_NON_FINITE, this.book.accounts[bad].path);
     this.ran = true;
     this.attributed = false;
@@ -537,14 +537,24 @@ class ResidentBook implements PreparedBook {
   outputs(): MarginOutputs {
     this.checkLive();
     if (!this.ran) throw new Error("PreparedBook: outputs() before run()");
+    return this.views();
+  }
+
+  /** The output columns as views of linear memory, made again only when memory has grown. */
+  private views(): MarginOutputs {
     const f64 = this.kernel.f64;
-    const { accounts: A, pairs: P, rows: G } = this.dims;
-    const acc = this.slots.get(L.H_OUT_ACC)! / 8;
-    const pair = this.slots.get(L.H_OUT_PAIR)! / 8;
-    return {
-      accounts: f64.subarray(acc, acc + A * L.OUT_ACC_STRIDE),
-      pairs: f64.subarray(pair, pair + A * P * L.outPairStride(G)),
-    };
+    let views = this.outputViews;
+    if (views === null || views.accounts.buffer !== f64.buffer) {
+      const { accounts: A, pairs: P, rows: G } = this.dims;
+      const acc = this.slots.get(L.H_OUT_ACC)! / 8;
+      const pair = this.slots.get(L.H_OUT_PAIR)! / 8;
+      views = {
+        accounts: f64.subarray(acc, acc + A * L.OUT_ACC_STRIDE),
+        pairs: f64.subarray(pair, pair + A * P * L.outPairStride(G)),
+      };
+      this.outputViews = views;
+    }
+    return views;
   }
 
   report(): Report {
@@ -605,6 +615,7 @@ class ResidentBook implements PreparedBook {
     this.bookRegion = -1;
     this.marketRegion = -1;
     this.attributionRegion = -1;
+    this.outputViews = null;
   }
 
   private writeHeader(): void {
