@@ -16,15 +16,17 @@
  *   it bracket a crossing. A pair of crossings closer together than the sampling step is not seen
  *   (the sampled f never goes below 0 there); null when no sample goes below 0.
  * - Root: Brent's method (R. P. Brent, Algorithms for Minimization without Derivatives, 1973,
- *   ch. 4, the `zeroin` algorithm) on the bracket with tolerance XTOL = 1e-9 S: the returned spot is
- *   within XTOL + 4 eps |x| of a point where f changes sign (f is continuous in x: a max of sums
- *   of continuous values). At most 200 iterations (Brent's bound for this tolerance is far below).
+ *   ch. 4, the `zeroin` algorithm; root.ts, the root finder pnlCurve's liquidation prices use too)
+ *   on the bracket with tolerance XTOL = 1e-9 S: the returned spot is within XTOL + 4 eps |x| of a
+ *   point where f changes sign (f is continuous in x: a max of sums of continuous values). At most
+ *   root.ts MAX_ITERATIONS (200) evaluations per bracket.
  */
 import type { Book, BookAccount, BookPair } from "./model/book.js";
 import { formatIsoTimestamp } from "./model/dates.js";
 import type { LiquidationPrice } from "./model/liquidation.js";
 import { bookAccount, type LiquidationEngine, type WorkAccount } from "./liquidation-book.js";
 import * as L from "./layout.js";
+import { brent } from "./root.js";
 
 /** Relative tolerance of the root, times the pair's spot. */
 export const SPOT_XTOL = 1e-9;
@@ -34,73 +36,6 @@ export const FIRST_STEP = 0.005;
 export const LOWEST = 2 ** -20;
 /** The highest spot searched, a multiple of the spot. */
 export const HIGHEST = 10;
-
-const EPS = Number.EPSILON;
-
-
-/**
- * Brent's zeroin on [a, b] with f(a) and f(b) of opposite signs (or one of them 0): a point within
- * tol + 4 eps |x| of a sign change of f.
- */
-export function brent(f: (x: number) => number, a: number, b: number, fa: number, fb: number, tol: number): number {
-  if (fa === 0) return a;
-  if (fb === 0) return b;
-  let c = a;
-  let fc = fa;
-  let d = b - a;
-  let e = d;
-  for (let iter = 0; iter < 200; iter++) {
-    if ((fb > 0 && fc > 0) || (fb < 0 && fc < 0)) {
-      c = a;
-      fc = fa;
-      d = b - a;
-      e = d;
-    }
-    if (Math.abs(fc) < Math.abs(fb)) {
-      a = b;
-      b = c;
-      c = a;
-      fa = fb;
-      fb = fc;
-      fc = fa;
-    }
-    const tol1 = 2 * EPS * Math.abs(b) + 0.5 * tol;
-    const xm = 0.5 * (c - b);
-    if (Math.abs(xm) <= tol1 || fb === 0) return b;
-    if (Math.abs(e) >= tol1 && Math.abs(fa) > Math.abs(fb)) {
-      // inverse quadratic interpolation, or the secant when only two points are distinct
-      const s = fb / fa;
-      let p: number;
-      let q: number;
-      if (a === c) {
-        p = 2 * xm * s;
-        q = 1 - s;
-      } else {
-        const qa = fa / fc;
-        const r = fb / fc;
-        p = s * (2 * xm * qa * (qa - r) - (b - a) * (r - 1));
-        q = (qa - 1) * (r - 1) * (s - 1);
-      }
-      if (p > 0) q = -q;
-      else p = -p;
-      if (2 * p < Math.min(3 * xm * q - Math.abs(tol1 * q), Math.abs(e * q))) {
-        e = d;
-        d = p / q;
-      } else {
-        d = xm;
-        e = d;
-      }
-    } else {
-      d = xm;
-      e = d;
-    }
-    a = b;
-    fa = fb;
-    b += Math.abs(d) > tol1 ? d : xm > 0 ? tol1 : -tol1;
-    fb = f(b);
-  }
-  return b;
-}
 
 /** The sample spots outward from S: down (S (1 - 0.005 2^k) to 0.36 S, then halving to S 2^-20) and up (to 10 S). */
 export function samplePoints(spot: number): { down: number[]; up: number[] } {

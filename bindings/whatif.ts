@@ -12,7 +12,7 @@
  *                   in the scenarios); the account re-margined at `marginPoints` such spots; the
  *                   pair's scenario points as the margin sees them; and the liquidation prices,
  *                   the spots nearest to S below and above where equity = MM, bracketed on the
- *                   margin points and refined by regula falsi (Illinois) on exact re-margins.
+ *                   margin points and refined by Brent's zeroin (root.ts) on exact re-margins.
  *   contributions   each position's (and filled order's, and the coin balance's) PV change in the
  *                   pair's worst scenario.
  *
@@ -36,6 +36,8 @@ import type { Book, BookAccount, BookOrder, BookPair, BookPosition, ResolvedInst
 import { formatIsoTimestamp } from "./model/dates.js";
 import type { AccountReport, AccountStatus, FillSet, InstrumentInput, RiskAttribution } from "./model/types.js";
 import { at, normalize, readInstrument, type Market } from "./validate.js";
+import { SPOT_XTOL } from "./liquidation-price.js";
+import { brentLockstep, type Bracket } from "./root.js";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -131,7 +133,10 @@ export interface LiquidationPrices {
   above: number | null;
   /** equity < MM already at S (then below and above are null) */
   now: boolean;
-  /** kernel re-margins spent refining (both sides together) */
+  /**
+   * re-margins spent refining: the trial spots Brent's zeroin evaluated, both sides together (the
+   * two sides' trials of a step share one kernel call); 0 when nothing needed refining
+   */
   refinements: number;
 }
 
@@ -207,9 +212,8 @@ export const MAX_CURVE_POINTS = 1001;
 export const MAX_MARGIN_POINTS = 201;
 /** Pseudo-pairs per kernel call: the kernel reduces every pair of every account, so a call costs points^2. */
 export const CURVE_CHUNK = 128;
-/** Liquidation prices are refined until their bracket is this fraction of S wide. */
-export const LIQUIDATION_TOLERANCE = 1e-9;
-const MAX_REFINEMENTS = 100;
+/** Liquidation prices are refined to within this fraction of S (+ 4 eps x) of equity = MM, as engine.liquidationPrices'. */
+export const LIQUIDATION_TOLERANCE = SPOT_XTOL;
 
 function fail(code: ErrorCodeValue, path: string, detail: string): never {
   throw new MarginError(code, path, detail);
@@ -695,11 +699,13 @@ function combineRequirementsAt(requirements: number[], p: number, pairRequiremen
 }
 
 /**
- * The spots nearest to S below and above where equity - MM crosses from >= 0 to < 0: the first
- * bracket on the margin points walking out from S, then regula falsi (Illinois: the retained end's
- * value halved when the same end is kept twice) on exact re-margins until the bracket is
- * LIQUIDATION_TOLERANCE x S wide. The re-margins run on a resident two-pseudo-pair book (one per
- * side) moved with updateMarket, both sides in one kernel call per step.
+ * The spots nearest to S below and above where equity - MM crosses from >= 0 to < 0: on each side
+ * the first bracket on the margin points walking out from S (a point, or S, with equity - MM >= 0
+ * and the next with < 0), then Brent's zeroin (root.ts, Brent 1973 ch. 4) on exact re-margins to
+ * LIQUIDATION_TOLERANCE x S: the spot returned is within 1e-9 S + 4 eps x of where equity - MM
+ * changes sign (an end of the bracket where equity = MM exactly is returned as it is). The
+ * re-margins run on a resident two-pseudo-pair book (one per side) moved with updateMarket, the
+ * two sides' searches side by side (brentLockstep), both trial spots in one kernel call per step.
  */
 function liquidationPrices(
   engine: Engine,
@@ -713,16 +719,9 @@ function liquidationPrices(
   mmWith: (pairRequirement: number) => number,
 ): LiquidationPrices {
   if (slackNow < 0) return { below: null, above: null, now: true, refinements: 0 };
-  const spot = book.pairs[p].spot;
-  interface Bracket {
-    side: 0 | 1;
-    ok: number; // a spot with equity - MM >= 0
-    fOk: number;
-    liq: number; // a spot with equity - MM < 0
-    fLiq: number;
-    moved: -1 | 0 | 1; // the end the last step moved: -1 ok, 1 liq
-    done: boolean;
-  }
+  const pair = book.pairs[p];
+  const spot = pair.spot;
+  // side 0 below S, 1 above; a: the spot with equity - MM >= 0, b: the one with < 0
   const find = (side: 0 | 1): Bracket | null => {
     let ok = spot;
     let fOk = slackNow;
@@ -730,64 +729,37 @@ function liquidationPrices(
     for (const point of ordered) {
       if (side === 0 ? point.spot >= spot : point.spot <= spot) continue;
       const f = point.equity - point.maintenanceMargin;
-      if (f < 0) return { side, ok, fOk, liq: point.spot, fLiq: f, moved: 0, done: false };
+      if (f < 0) return { a: ok, fa: fOk, b: point.spot, fb: f };
       ok = point.spot;
       fOk = f;
     }
     return null;
   };
   const brackets = [find(0), find(1)];
-  const open = (): Bracket[] => brackets.filter((b): b is Bracket => b !== null && !b.done && Math.abs(b.liq - b.ok) > LIQUIDATION_TOLERANCE * spot);
-  let refinements = 0;
-  if (open().length > 0) {
-    const pair = book.pairs[p];
-    const names = [`${pair.name}@below`, `${pair.name}@above`];
-    const params = { ...book.params, pairCorrelation: null };
-    const probe = engine.prepareBook({
-      ...book,
-      params,
-      pairs: names.map((name) => pairAt(pair, 1, name)),
-      accounts: [0, 1].map((k) => holdingsOn(account, positions, p, k, 2)),
+  if (brackets[0] === null && brackets[1] === null) return { below: null, above: null, now: false, refinements: 0 };
+  const names = [`${pair.name}@below`, `${pair.name}@above`];
+  const futures = pair.futures.map((f) => ({ expiry: formatIsoTimestamp(f.expiryMs), mark: f.mark }));
+  const probe = engine.prepareBook({
+    ...book,
+    params: { ...book.params, pairCorrelation: null },
+    pairs: names.map((name) => pairAt(pair, 1, name)),
+    accounts: [0, 1].map((k) => holdingsOn(account, positions, p, k, 2)),
+  });
+  try {
+    const { roots, evaluations } = brentLockstep(brackets, LIQUIDATION_TOLERANCE * spot, (trials) => {
+      const update: Record<string, unknown> = {};
+      trials.forEach((x, side) => {
+        if (x !== null) update[names[side]] = { spot: x, futures: futures.map((f) => ({ expiry: f.expiry, mark: f.mark * (x / spot) })) };
+      });
+      probe.updateMarket(update);
+      probe.run();
+      const out = probe.outputs().accounts;
+      return trials.map((x, side) => (x === null ? NaN : equityOf(out[side * L.OUT_ACC_STRIDE]) - mmWith(out[side * L.OUT_ACC_STRIDE + 1])));
     });
-    try {
-      for (let step = 0; step < MAX_REFINEMENTS; step++) {
-        const sides = open();
-        if (sides.length === 0) break;
-        const update: Record<string, unknown> = {};
-        const trial = sides.map((b) => {
-          const secant = b.ok - (b.fOk * (b.liq - b.ok)) / (b.fLiq - b.fOk);
-          const inside = secant > Math.min(b.ok, b.liq) && secant < Math.max(b.ok, b.liq);
-          const m = (inside ? secant : (b.ok + b.liq) / 2) / spot;
-          update[names[b.side]] = { spot: spot * m, futures: pair.futures.map((f) => ({ expiry: formatIsoTimestamp(f.expiryMs), mark: f.mark * m })) };
-          return spot * m;
-        });
-        probe.updateMarket(update);
-        probe.run();
-        refinements += sides.length;
-        const out = probe.outputs().accounts;
-        sides.forEach((b, i) => {
-          const c = trial[i];
-          const f = equityOf(out[b.side * L.OUT_ACC_STRIDE]) - mmWith(out[b.side * L.OUT_ACC_STRIDE + 1]);
-          if (f >= 0) {
-            b.ok = c;
-            b.fOk = f;
-            if (b.moved === -1) b.fLiq /= 2;
-            b.moved = -1;
-          } else {
-            b.liq = c;
-            b.fLiq = f;
-            if (b.moved === 1) b.fOk /= 2;
-            b.moved = 1;
-          }
-          if (f === 0 || c === b.ok && c === b.liq) b.done = true;
-        });
-      }
-    } finally {
-      probe.dispose();
-    }
+    return { below: roots[0], above: roots[1], now: false, refinements: evaluations };
+  } finally {
+    probe.dispose();
   }
-  const price = (b: Bracket | null): number | null => (b === null ? null : b.done ? b.ok : (b.ok + b.liq) / 2);
-  return { below: price(brackets[0]), above: price(brackets[1]), now: false, refinements };
 }
 
 // ---------------------------------------------------------------------------------------------

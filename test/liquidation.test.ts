@@ -3,6 +3,7 @@ import { createEngine, type Engine } from "../bindings/index.js";
 import { MarginError } from "../bindings/errors.js";
 import type { AccountInput, PortfolioFile } from "../bindings/model/types.js";
 import type { DepthInput } from "../bindings/model/liquidation.js";
+import { brent, brentLockstep } from "../bindings/root.js";
 import { applyPlan } from "./support/apply-plan.js";
 
 // Books small enough to follow by hand: S = 100,000, SSF 0.15, mmFraction 0.5, so a perpetual's
@@ -289,6 +290,71 @@ describe("liquidation prices", () => {
     const q = plan.positionsAfter[0].qty;
     const e = plan.after.equity;
     expect(plan.liquidationPrices.after.BTC.down).toBeCloseTo((q * S - e) / (q * 0.925), 3);
+  });
+});
+
+describe("the root finder (bindings/root.ts, Brent's zeroin)", () => {
+  const EPS = Number.EPSILON;
+  /** f counting its evaluations */
+  const counted = (g: (x: number) => number): { f: (x: number) => number; calls: () => number } => {
+    let n = 0;
+    return { f: (x) => (n++, g(x)), calls: () => n };
+  };
+  const cubic = (x: number): number => x * x * x - 2;
+  const step = (x: number): number => (x < 0.3 ? 1 : -1);
+  const kink = (x: number): number => Math.min(1 - x, 0.1 * (0.95 - x)); // piecewise linear, like equity - MM
+
+  it("ends within tol + 4 eps x of a sign change: a smooth root, a kink, a jump", () => {
+    for (const tol of [1e-3, 1e-9, 0]) {
+      const r = brent(cubic, 0, 2, cubic(0), cubic(2), tol);
+      expect(Math.abs(r - Math.cbrt(2))).toBeLessThanOrEqual(tol + 4 * EPS * r);
+      const k = brent(kink, 0, 3, kink(0), kink(3), tol);
+      expect(Math.abs(k - 0.95)).toBeLessThanOrEqual(tol + 4 * EPS * k);
+      const j = brent(step, 0, 1, step(0), step(1), tol);
+      // the jump: the last bracket [j, c] holds it
+      expect(Math.abs(j - 0.3)).toBeLessThanOrEqual(tol + 4 * EPS * j);
+    }
+  });
+
+  it("returns an end where f is 0, and a bracket already within tolerance, without evaluating", () => {
+    const { f, calls } = counted(cubic);
+    expect(brent(f, 0, Math.cbrt(2) * 2, 0, 5, 1e-9)).toBe(0);
+    expect(brent(f, 1, 2, -1, 0, 1e-9)).toBe(2);
+    const r = brent(f, 1.2599, 1.26, cubic(1.2599), cubic(1.26), 1e-3);
+    expect([1.2599, 1.26]).toContain(r);
+    expect(calls()).toBe(0);
+  });
+
+  it("converges superlinearly on a smooth root (far fewer evaluations than bisection)", () => {
+    const { f, calls } = counted(cubic);
+    brent(f, 0, 2, cubic(0), cubic(2), 1e-9 * 2);
+    // bisection needs log2(2 / 2e-9) = 30
+    expect(calls()).toBeLessThanOrEqual(12);
+  });
+
+  it("gives each bracket in lockstep the root brent gives it alone, bit for bit, one round per step", () => {
+    const fs = [cubic, kink, step, cubic];
+    const brackets = [
+      { a: 0, b: 2, fa: cubic(0), fb: cubic(2) },
+      { a: 0, b: 3, fa: kink(0), fb: kink(3) },
+      { a: 0, b: 1, fa: step(0), fb: step(1) },
+      null,
+    ];
+    const tol = 1e-9;
+    const alone = brackets.map((k, i) => {
+      if (k === null) return { root: null, calls: 0 };
+      const { f, calls } = counted(fs[i]);
+      return { root: brent(f, k.a, k.b, k.fa, k.fb, tol), calls: calls() };
+    });
+    let rounds = 0;
+    const { roots, evaluations } = brentLockstep(brackets, tol, (trials) => {
+      rounds++;
+      expect(trials[3]).toBeNull();
+      return trials.map((x, i) => (x === null ? NaN : fs[i](x)));
+    });
+    expect(roots).toEqual(alone.map((r) => r.root));
+    expect(evaluations).toBe(alone.reduce((n, r) => n + r.calls, 0));
+    expect(rounds).toBe(Math.max(...alone.map((r) => r.calls)));
   });
 });
 

@@ -1,10 +1,11 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { readFileSync } from "node:fs";
 import { createEngine, type Engine } from "../bindings/index.js";
 import { MarginError } from "../bindings/errors.js";
 import { normalize } from "../bindings/validate.js";
 import type { AccountInput, ParamsInput, PortfolioFile, PositionInput } from "../bindings/model/types.js";
 import { BASE_SCENARIO, instrumentValue } from "./reference/model.js";
+import type { LiquidationPrices } from "../bindings/whatif.js";
 import { randomFile } from "./support/random.js";
 
 // What-if (bindings/whatif.ts): every number checked against margining a file that says the same
@@ -288,6 +289,80 @@ describe("pnlCurve", () => {
       const outside = x < S ? 1 - 1e-7 : 1 + 1e-7;
       expect(slack((x / S) * inside)).toBeGreaterThanOrEqual(0);
       expect(slack((x / S) * outside)).toBeLessThan(0);
+    }
+  });
+
+  it("agrees with engine.liquidationPrices, the same Brent search on its own bracket, to the searches' tolerance", () => {
+    const hand = book([
+      { id: "short", balances: { USD: 20_000 }, positions: [{ instrument: "BTC-PERPETUAL", qty: -1 }] },
+      { id: "long", balances: { USD: 20_000 }, positions: [{ instrument: "BTC-PERPETUAL", qty: 1 }] },
+      { id: "straddle", balances: { USD: 60_000 }, positions: [{ instrument: "BTC-25DEC26-100000-C", qty: -2 }, { instrument: "BTC-25DEC26-100000-P", qty: -2 }] },
+      {
+        id: "options",
+        balances: { USD: 120_000 },
+        positions: [
+          { instrument: "BTC-25DEC26-90000-P", qty: -8 },
+          { instrument: "BTC-25DEC26-115000-C", qty: -5 },
+          { instrument: "ETH-PERPETUAL", qty: 10 },
+        ],
+      },
+    ]);
+    const files = [hand, EXAMPLE, ...Array.from({ length: 20 }, (_, i) => randomFile(1001 + i, { accounts: 6 }))];
+    let compared = 0;
+    for (const file of files) {
+      for (const account of engine.liquidationPrices(file).accounts) {
+        for (const [pair, price] of Object.entries(account.pairs)) {
+          const curve = engine.pnlCurve(file, account.id, pair).liquidation;
+          if (curve.now) continue;
+          for (const [x, y] of [[curve.below, price.down], [curve.above, price.up]]) {
+            // a crossing within the curve's range is one liquidationPrices finds too (no pair of
+            // crossings closer than its sampling step here); each is within 1e-9 S + 4 eps x of it
+            if (x === null) continue;
+            expect(y).not.toBeNull();
+            expect(Math.abs(x - y!)).toBeLessThanOrEqual(2 * (1e-9 * price.spot + 4 * Number.EPSILON * x));
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(20);
+  });
+
+  it("counts in refinements the re-margins of the search, both sides' trial spots sharing a kernel call", () => {
+    const original = engine.prepareBook.bind(engine);
+    let runs = 0;
+    const spy = vi.spyOn(engine, "prepareBook").mockImplementation((b) => {
+      const prepared = original(b);
+      const run = prepared.run.bind(prepared);
+      prepared.run = () => {
+        runs++;
+        run();
+      };
+      return prepared;
+    });
+    // kernel calls of pnlCurve beyond those of the same holdings with cash enough for no crossing
+    const extraCalls = (positions: PositionInput[], usd: number): { calls: number; liquidation: LiquidationPrices } => {
+      runs = 0;
+      engine.pnlCurve(book([{ id: "x", balances: { USD: 1e9 }, positions }]), "x", "BTC");
+      const base = runs;
+      runs = 0;
+      const liquidation = engine.pnlCurve(book([{ id: "x", balances: { USD: usd }, positions }]), "x", "BTC").liquidation;
+      return { calls: runs - base, liquidation };
+    };
+    try {
+      const perpetual = extraCalls([{ instrument: "BTC-PERPETUAL", qty: -1 }], 20_000);
+      expect(perpetual.liquidation.above).not.toBeNull();
+      expect(perpetual.liquidation.below).toBeNull();
+      expect(perpetual.liquidation.refinements).toBeGreaterThan(0);
+      expect(perpetual.calls).toBe(perpetual.liquidation.refinements);
+      const straddle = extraCalls([{ instrument: "BTC-25DEC26-100000-C", qty: -2 }, { instrument: "BTC-25DEC26-100000-P", qty: -2 }], 60_000);
+      expect(straddle.liquidation.below).not.toBeNull();
+      expect(straddle.liquidation.above).not.toBeNull();
+      // one call per step: as many as the longer side's search, fewer than both sides' trials
+      expect(straddle.calls).toBeLessThan(straddle.liquidation.refinements);
+      expect(straddle.calls).toBeGreaterThanOrEqual(straddle.liquidation.refinements / 2);
+    } finally {
+      spy.mockRestore();
     }
   });
 
