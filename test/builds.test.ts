@@ -2,14 +2,15 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createEngine, type Engine } from "../bindings/index.js";
 import { normalize } from "../bindings/validate.js";
-import type { Book, BookAccount, BookPair, ResolvedInstrument } from "../bindings/model/book.js";
+import type { Book } from "../bindings/model/book.js";
 import type { AccountReport, Report } from "../bindings/model/types.js";
-import { evaluateFillSet, forwardPrice, referenceMargin } from "./reference/model.js";
+import { evaluateFillSet, referenceMargin } from "./reference/model.js";
+import { pairGross } from "./support/agreement.js";
 import { randomFile } from "./support/random.js";
 
 // Both kernel builds (build/release.wasm: f64x2 SIMD; build/scalar.wasm: the same source without
 // SIMD) through the engine, against the independent plain-TS reference model (test/reference/) on
-// random books, to 1e-12 of the pair's gross value:
+// random books, to 1e-12 of the pair's gross value (pairGross, test/support/agreement.ts):
 //
 //   gross(pair) = sum over the account's positions and orders on the pair of |qty x multiplier| x
 //                 scale(instrument), plus |coin balance| x S x m, with m = the largest spot level
@@ -32,32 +33,6 @@ beforeAll(async () => {
   simd = await createEngine({ wasm: bytes("release") });
   scalar = await createEngine({ wasm: bytes("scalar") });
 });
-
-function instrumentScale(pair: BookPair, instrument: ResolvedInstrument, levelMax: number): number {
-  const spot = pair.spot * levelMax;
-  const T = instrument.tenorYears;
-  switch (instrument.kind) {
-    case "spot":
-    case "perpetual":
-      return spot;
-    case "future":
-      return T > 0 ? forwardPrice(pair, T, spot) : spot;
-    case "option":
-      return Math.max(T > 0 ? forwardPrice(pair, T, spot) : spot, instrument.strike);
-  }
-}
-
-/** gross(pair) of the header comment, USD. */
-function pairGross(book: Book, account: BookAccount, pairIndex: number): number {
-  const pair = book.pairs[pairIndex];
-  const levelMax = Math.max(1, ...pair.grid.map((row) => 1 + row.spotShock));
-  let gross = Math.abs(account.coins[pairIndex]) * pair.spot * levelMax;
-  for (const h of [...account.positions, ...account.orders]) {
-    if (h.instrument.pairIndex !== pairIndex) continue;
-    gross += Math.abs(h.qty * h.instrument.multiplier) * instrumentScale(pair, h.instrument, levelMax);
-  }
-  return gross;
-}
 
 /** Every number of the kernel's account report farther than 1e-12 x gross from the reference's. */
 function deviations(kernel: AccountReport, ref: AccountReport, book: Book, a: number, worst: { value: number }): string[] {
