@@ -2,6 +2,9 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createEngine, type Engine } from "../bindings/index.js";
 import {
+  FUZZ_RUNS as RUNS,
+  FUZZ_SEED as SEED,
+  secondsSince,
   allMutations,
   buildFile,
   checkMutation,
@@ -16,18 +19,12 @@ import {
 // Property-based tests over portfolio files (test/support/fuzz.ts has the generators, the field
 // rules and the checks). CI runs FUZZ_RUNS cases per property (default 300, seconds); `npm run
 // fuzz` runs the same properties with FUZZ_RUNS = 1e6 and fresh seeds (vitest.fuzz.config.ts).
-// FUZZ_SEED fixes the seed (default: a fixed one here, so CI is reproducible).
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-const SEED = process.env.FUZZ_SEED === undefined ? (process.env.FUZZ_RANDOM_SEED ? Date.now() : 424242) : Number(process.env.FUZZ_SEED);
+// FUZZ_SEED fixes the seed (default: a fixed one, so CI is reproducible; support/fuzz.ts).
 
 let engine: Engine;
 beforeAll(async () => {
   engine = await createEngine();
 });
-
-function seconds(start: number): string {
-  return ((performance.now() - start) / 1000).toFixed(1);
-}
 
 describe("mutated portfolio files, property-based", () => {
   it(`mutated files: rejected with a MarginError at the mutated path (or a parent) and an expected code, or accepted and agreeing; nothing else thrown (${RUNS} mutations)`, () => {
@@ -46,7 +43,7 @@ describe("mutated portfolio files, property-based", () => {
       { numRuns: RUNS, seed: SEED },
     );
     const byCode = [...codes].sort().map(([code, n]) => `${code} ${n}`).join(", ");
-    console.log(`fuzz mutations: ${RUNS} in ${seconds(start)} s, seed ${SEED}: ${outcomes.rejected} rejected (${byCode}), ${outcomes.accepted} accepted and agreeing`);
+    console.log(`fuzz mutations: ${RUNS} in ${secondsSince(start)} s, seed ${SEED}: ${outcomes.rejected} rejected (${byCode}), ${outcomes.accepted} accepted and agreeing`);
     expect(outcomes.rejected + outcomes.accepted).toBe(RUNS);
     expect(outcomes.rejected).toBeGreaterThan(RUNS / 2);
   });
@@ -73,7 +70,7 @@ describe("mutated portfolio files, property-based", () => {
         ops.add(mutation.op.replace(/ .*/, ""));
       }
     }
-    console.log(`fuzz sweep: ${cases} mutations (${rejected} rejected) over ${patterns.size} field patterns in ${seconds(start)} s`);
+    console.log(`fuzz sweep: ${cases} mutations (${rejected} rejected) over ${patterns.size} field patterns in ${secondsSince(start)} s`);
     for (const p of [
       "asOf", "params.grid", "params.grid.rows[].spot", "params.grid.rows[].weight", "params.pairs.$.ssf", "params.mmFraction",
       "params.pairCorrelation[][]", "params.vsfTenorExponent", "market.$.spot", "market.$.futures[].expiry", "market.$.surface.tenors", "market.$.surface.vols[][]",

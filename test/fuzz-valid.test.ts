@@ -1,23 +1,17 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createEngine, type Engine } from "../bindings/index.js";
-import { buildFile, checkValid, fileSpecArb } from "./support/fuzz.js";
+import { FUZZ_RUNS as RUNS, FUZZ_SEED as SEED, buildFile, checkValid, fileSpecArb, secondsSince } from "./support/fuzz.js";
 
 // Property-based tests over portfolio files (test/support/fuzz.ts has the generators, the field
 // rules and the checks). CI runs FUZZ_RUNS cases per property (default 300, seconds); `npm run
 // fuzz` runs the same properties with FUZZ_RUNS = 1e6 and fresh seeds (vitest.fuzz.config.ts).
-// FUZZ_SEED fixes the seed (default: a fixed one here, so CI is reproducible).
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-const SEED = process.env.FUZZ_SEED === undefined ? (process.env.FUZZ_RANDOM_SEED ? Date.now() : 424242) : Number(process.env.FUZZ_SEED);
+// FUZZ_SEED fixes the seed (default: a fixed one, so CI is reproducible; support/fuzz.ts).
 
 let engine: Engine;
 beforeAll(async () => {
   engine = await createEngine();
 });
-
-function seconds(start: number): string {
-  return ((performance.now() - start) / 1000).toFixed(1);
-}
 
 describe("valid portfolio files, property-based", () => {
   it(`valid files: the kernel and the plain-TS reference agree on every account (${RUNS} files)`, () => {
@@ -34,7 +28,7 @@ describe("valid portfolio files, property-based", () => {
       }),
       { numRuns: RUNS, seed: SEED },
     );
-    console.log(`fuzz valid: ${files} files (${accounts} accounts, ${positions} positions and orders) in ${seconds(start)} s, seed ${SEED}, all agree`);
+    console.log(`fuzz valid: ${files} files (${accounts} accounts, ${positions} positions and orders) in ${secondsSince(start)} s, seed ${SEED}, all agree`);
     expect(files).toBe(RUNS);
   });
 

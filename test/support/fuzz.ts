@@ -32,6 +32,18 @@ import { referenceMargin } from "../reference/model.js";
 import { differences } from "./agreement.js";
 import { Gen, randomFile } from "./random.js";
 
+// The runs' size and seed, shared by the property files: FUZZ_RUNS cases per property (default
+// 300, the CI size; `npm run fuzz` sets 1e6), FUZZ_SEED to replay a seed, else a fixed one (CI is
+// reproducible) unless FUZZ_RANDOM_SEED asks for a fresh one (vitest.fuzz.config.ts).
+export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+export const FUZZ_SEED =
+  process.env.FUZZ_SEED === undefined ? (process.env.FUZZ_RANDOM_SEED ? Date.now() : 424242) : Number(process.env.FUZZ_SEED);
+
+/** Seconds since `start` (performance.now()), for the runs' log lines. */
+export function secondsSince(start: number): string {
+  return ((performance.now() - start) / 1000).toFixed(1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Paths
 
