@@ -193,14 +193,18 @@ function summary(name: string, build: Build, result: { calls: number; seen: Map<
   console.log(`${build} ${name}: ${result.calls} corrupted calls, statuses {${counts}}, no trap`);
 }
 
+/** A fresh kernel of `build` with a 5-account scenario image laid out: the header's i32 index `h`. */
+function scenarioCase(build: Build): { kernel: Exports; book: ReturnType<typeof scenarioBook>; image: KernelImage; i32: Int32Array; h: number } {
+  const instance = kernelInstance(build);
+  const kernel = instance.exports as unknown as Exports;
+  const book = scenarioBook(5);
+  const image = scenarioImage(instance, book);
+  return { kernel, book, image, i32: new Int32Array(kernel.memory.buffer), h: image.header >> 2 };
+}
+
 describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
   it("marginAccounts: curve extents whose sum overflows i32 are STATUS_BAD_HEADER, not a trap", () => {
-    const instance = kernelInstance(build);
-    const kernel = instance.exports as unknown as Exports;
-    const book = scenarioBook(5);
-    const image = scenarioImage(instance, book);
-    const i32 = new Int32Array(kernel.memory.buffer);
-    const h = image.header >> 2;
+    const { kernel, book, image, i32, h } = scenarioCase(build);
     const p = book.pairs.findIndex((pair, i) => pair.futures.length > 0 && book.accounts.some((a) => a.positions.some((x) => x.instrument.pairIndex === i && x.instrument.kind !== "spot" && x.instrument.kind !== "perpetual")));
     expect(p).toBeGreaterThanOrEqual(0);
     expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_OK);
@@ -213,11 +217,7 @@ describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
     // the kernel skips the region check for the header that last passed, slot for slot
     // (assembly/regions.ts): a changed slot, another header, or a covariance call in between
     // must bring the check back
-    const instance = kernelInstance(build);
-    const kernel = instance.exports as unknown as Exports;
-    const image = scenarioImage(instance, scenarioBook(5));
-    const i32 = new Int32Array(kernel.memory.buffer);
-    const h = image.header >> 2;
+    const { kernel, image, i32, h } = scenarioCase(build);
     const outAcc = i32[h + L.H_OUT_ACC];
     expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_OK);
     expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_OK);
@@ -236,12 +236,7 @@ describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
   });
 
   it("marginAccounts: surface node counts whose byte size overflows 64 bits are STATUS_BAD_HEADER, not a trap", () => {
-    const instance = kernelInstance(build);
-    const kernel = instance.exports as unknown as Exports;
-    const book = scenarioBook(5);
-    const image = scenarioImage(instance, book);
-    const i32 = new Int32Array(kernel.memory.buffer);
-    const h = image.header >> 2;
+    const { kernel, book, image, i32, h } = scenarioCase(build);
     const p = book.accounts.flatMap((a) => a.positions).find((x) => x.instrument.kind === "option" && x.instrument.tenorYears > 0)!.instrument.pairIndex;
     // 8 (nT + nK + nT nK) = 2^64 + 56 for these counts: the byte size wraps to 56 in u64
     const nT = 2147352579;
