@@ -271,8 +271,9 @@ function fillTenorEntry(entry: usize, p: i32, tenorYears: f64): usize {
   store<f64>(entry, tenorYears);
   store<f64>(entry, key, TC_PAIR << 3);
   // the kernel's exp (fdlibm, math.ts); exp(0) = 1 exactly
-  const carryLog = i32At(pairCurveCount, p) == 0 ? 0.0 : carryTimesTenor(p, tenorYears);
-  store<f64>(entry, i32At(pairCurveCount, p) == 0 ? 1.0 : expKernel(carryLog), TC_CARRY << 3);
+  const marked = i32At(pairCurveCount, p) != 0;
+  const carryLog = marked ? carryTimesTenor(p, tenorYears) : 0.0;
+  store<f64>(entry, marked ? expKernel(carryLog) : 1.0, TC_CARRY << 3);
   store<f64>(entry, usdRate == 0.0 ? 1.0 : expKernel(-usdRate * tenorYears), TC_DISCOUNT << 3);
   store<f64>(entry, Math.sqrt(tenorYears), TC_SQRT_T << 3);
   // ln F = ln spot + b(T) T (ln spot once per pair and call), so that ln(F/K) = ln F - ln K costs

@@ -410,8 +410,9 @@ function tenorEntry(p: number, tenorYears: number, slot: number): number {
   if (tenor === tenor) return 0;
   storeF64(entry, tenorYears);
   storeF64(entry + TC_PAIR * 8, p);
-  const carryLog = i32At(pairCurveCount, p) === 0 ? 0.0 : carryTimesTenor(p, tenorYears);
-  storeF64(entry + TC_CARRY * 8, i32At(pairCurveCount, p) === 0 ? 1.0 : expKernel(carryLog));
+  const marked = i32At(pairCurveCount, p) !== 0;
+  const carryLog = marked ? carryTimesTenor(p, tenorYears) : 0.0;
+  storeF64(entry + TC_CARRY * 8, marked ? expKernel(carryLog) : 1.0);
   storeF64(entry + TC_DISCOUNT * 8, usdRate === 0.0 ? 1.0 : expKernel(-usdRate * tenorYears));
   storeF64(entry + TC_SQRT_T * 8, Math.sqrt(tenorYears));
   storeF64(entry + TC_LOG_FORWARD * 8, f64At(pairLogSpot, p) + carryLog);
