@@ -1,7 +1,7 @@
 // The kernel's exports: functions over addresses and counts returning an i32 status, and the
 // layout constants (exported as globals so the bindings' mirror can be checked against them).
 
-export { attributePositions, marginAccounts } from "./scenarios";
+export { attributePositions, marginAccountRange, marginAccounts } from "./scenarios";
 export { covarianceAccounts, covarianceForm, covarianceFormSparse } from "./covariance";
 export { normCdf, expBatch, normCdfBatch } from "./math";
 export { black76Normalised, impliedLastIterations, impliedVols, normalisedBlackCall, normalisedImpliedTotalVol } from "./implied";

@@ -458,10 +458,24 @@ function reducePair(p: i32, policy: i32, coins: f64, out: usize): f64 {
  * H_FAIL_ACCOUNT set to the account where it stopped (-1 when the header itself is bad).
  */
 export function marginAccounts(header: usize): i32 {
+  return marginAccountRange(header, 0, -1, 0);
+}
+
+/**
+ * Margin accounts [first, end) of the header's book (end = -1: to the last account); the other
+ * accounts' outputs are left as they are. With `reuseRisk` != 0 the instruments' unit risk arrays
+ * (H_INS_RISK) priced by an earlier call on this header are kept rather than priced again: the
+ * caller passes it only when nothing the pricing reads (the market region, the header) has
+ * changed since that call, as when one market is margined in several ranges (the pool's chunks).
+ * A range outside [0, accounts] is STATUS_BAD_HEADER. Statuses as marginAccounts.
+ */
+export function marginAccountRange(header: usize, first: i32, end: i32, reuseRisk: i32): i32 {
   if (fits(header, <u64>HEADER_BYTES)) store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), -1);
   const ready = prepare(header);
   if (ready != STATUS_OK) return ready;
   const A = slotI32(header, H_ACCOUNTS);
+  if (end == -1) end = A;
+  if (first < 0 || end < first || end > A) return STATUS_BAD_HEADER;
   const N = slotI32(header, H_POSITIONS);
   const policy = slotI32(header, H_COIN_POLICY);
   if (policy != COIN_CAPPED && policy != COIN_FULL && policy != COIN_NONE) return STATUS_BAD_HEADER;
@@ -483,9 +497,11 @@ export function marginAccounts(header: usize): i32 {
   const posInstrument = slotAddr(header, H_POS_INSTRUMENT);
   const insRisk = slotAddr(header, H_INS_RISK);
   const riskStride = instrumentRiskF64(G);
-  for (let m = 0; m < instruments; m++) store<f64>(insRisk + (<usize>(m * riskStride + GP + RISK_DONE) << 3), 0.0);
+  if (reuseRisk == 0) {
+    for (let m = 0; m < instruments; m++) store<f64>(insRisk + (<usize>(m * riskStride + GP + RISK_DONE) << 3), 0.0);
+  }
 
-  for (let a = 0; a < A; a++) {
+  for (let a = first; a < end; a++) {
     const start = i32At(accStart, a);
     const end = i32At(accEnd, a);
     let status = STATUS_OK;

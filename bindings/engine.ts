@@ -103,6 +103,13 @@ export interface PreparedBook {
   updateMarket(market: unknown): void;
   /** One kernel pass over every account (after which report()/accountReport()/outputs() read the results). */
   run(): void;
+  /**
+   * Margin accounts [first, end) only: their rows of outputs() become current, the other rows
+   * keep what they held (so report() is only meaningful after run()). Instruments the book shares
+   * across accounts are priced once per market: ranges run one after another with no
+   * updateMarket() in between reuse the prices of the first (the pool's chunks, bindings/pool.ts).
+   */
+  runRange(first: number, end: number): void;
   /** run() then the full report. */
   margin(): Report;
   /** The report of the last run(). */
@@ -438,6 +445,8 @@ class ResidentBook implements PreparedBook {
   private marketBytes = 0;
   private spotColumn = 0;
   private ran = false;
+  /** the instruments' risk arrays hold this market's prices (a pass succeeded since the last update) */
+  private riskPriced = false;
   /** attributePositions() output (allocated on first use), and whether it is the last run's */
   private attributionRegion = -1;
   private attributed = false;
@@ -512,19 +521,35 @@ class ResidentBook implements PreparedBook {
       this.writeMarket();
     }
     this.ran = false;
+    this.riskPriced = false;
   }
 
   run(): void {
+    this.pass(0, this.dims.accounts, false);
+  }
+
+  runRange(first: number, end: number): void {
+    const A = this.dims.accounts;
+    if (!(Number.isInteger(first) && Number.isInteger(end) && first >= 0 && first <= end && end <= A)) {
+      throw new RangeError(`account range [${first}, ${end}) is not within [0, ${A}]`);
+    }
+    this.pass(first, end, this.riskPriced);
+  }
+
+  /** One kernel pass over accounts [first, end), reusing the instruments' risk arrays if asked. */
+  private pass(first: number, end: number, reuseRisk: boolean): void {
     this.checkLive();
-    const status = this.kernel.exports.marginAccounts(this.header);
+    this.riskPriced = false;
+    const status = this.kernel.exports.marginAccountRange(this.header, first, end, reuseRisk ? 1 : 0);
     if (status !== L.STATUS_OK) {
       const failed = this.kernel.i32[(this.header >> 2) + L.H_FAIL_ACCOUNT];
       const path = failed >= 0 && failed < this.book.accounts.length ? this.book.accounts[failed].path : "";
       throw L.kernelStatusError(status, path);
     }
     // a NaN scenario PV is not seen by the kernel's per-account check (bindings/finite.ts)
-    const bad = firstNonFiniteAccount(this.views().pairs, this.dims.accounts);
+    const bad = firstNonFiniteAccount(this.views().pairs, this.dims.accounts, first, end);
     if (bad >= 0) throw L.kernelStatusError(L.STATUS_NON_FINITE, this.book.accounts[bad].path);
+    this.riskPriced = true;
     this.ran = true;
     this.attributed = false;
   }

@@ -9,15 +9,16 @@
  */
 
 /**
- * The index of the first account with a non-finite number among its per-pair outputs (`pairs`:
- * `accounts` equal blocks, the kernel's OUT_PAIR column), or -1.
+ * The index of the first account of [first, end) with a non-finite number among its per-pair
+ * outputs (`pairs`: `accounts` equal blocks, the kernel's OUT_PAIR column), or -1.
  */
-export function firstNonFiniteAccount(pairs: Float64Array, accounts: number): number {
-  const n = pairs.length;
-  for (let i = 0; i < n; i++) {
+export function firstNonFiniteAccount(pairs: Float64Array, accounts: number, first = 0, end = accounts): number {
+  const stride = pairs.length / accounts;
+  const last = end * stride;
+  for (let i = first * stride; i < last; i++) {
     const x = pairs[i];
     // x - x is 0 for every finite x, NaN for NaN and the infinities
-    if (x - x !== 0) return Math.floor(i / (n / accounts));
+    if (x - x !== 0) return Math.floor(i / stride);
   }
   return -1;
 }

@@ -33,6 +33,7 @@ const INT32_MAX = 2 ** 31 - 1;
 interface Exports {
   memory: WebAssembly.Memory;
   marginAccounts(header: number): number;
+  marginAccountRange(header: number, first: number, end: number, reuseRisk: number): number;
   attributePositions?(header: number, out: number): number;
   covarianceAccounts(header: number): number;
   impliedVols(header: number): number;
@@ -233,6 +234,19 @@ describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
     i32.copyWithin(copy >> 2, h, h + L.HEADER_BYTES / 4);
     expect(kernel.marginAccounts(copy)).toBe(L.STATUS_BAD_HEADER);
     expect(kernel.marginAccounts(image.header)).toBe(L.STATUS_OK);
+  });
+
+  it("marginAccountRange: a range outside [0, accounts] is STATUS_BAD_HEADER, with or without reused prices", () => {
+    const { kernel, book, image } = scenarioCase(build);
+    const A = book.accounts.length;
+    for (const reuse of [0, 1]) {
+      for (const [first, end] of [[0, A], [1, A - 1], [A, A], [0, -1]]) {
+        expect(kernel.marginAccountRange(image.header, first, end, reuse)).toBe(L.STATUS_OK);
+      }
+      for (const [first, end] of [[-1, A], [0, A + 1], [2, 1], [INT32_MIN, INT32_MAX], [INT32_MAX, -1], [0, -2]]) {
+        expect(kernel.marginAccountRange(image.header, first, end, reuse)).toBe(L.STATUS_BAD_HEADER);
+      }
+    }
   });
 
   it("marginAccounts: surface node counts whose byte size overflows 64 bits are STATUS_BAD_HEADER, not a trap", () => {

@@ -102,3 +102,42 @@ describe("risk arrays for shared instruments", () => {
     book.dispose();
   });
 });
+
+describe("PreparedBook.runRange", () => {
+  it("margins account ranges to the same bits as run(), reusing the prices only within one market", () => {
+    const file = listedBook(7, 90);
+    const whole = engine.prepare(file);
+    const ranged = engine.prepare(file);
+    const cuts = [[40, 90], [0, 13], [13, 13], [13, 40]] as const;
+    for (const spot of [91_000, 84_000, 97_500]) {
+      if (spot !== 91_000) {
+        whole.updateMarket({ BTC: { spot } });
+        ranged.updateMarket({ BTC: { spot } });
+      }
+      whole.run();
+      // the first range after a tick prices the shared instruments at the new spot, the later
+      // ranges reuse them: a stale price would show in every range but the first
+      for (const [first, end] of cuts) ranged.runRange(first, end);
+      expect(Array.from(ranged.outputs().accounts)).toEqual(Array.from(whole.outputs().accounts));
+      expect(Array.from(ranged.outputs().pairs)).toEqual(Array.from(whole.outputs().pairs));
+    }
+    whole.dispose();
+    ranged.dispose();
+  });
+
+  it("leaves the rows outside the range as they were, and refuses a range outside the book", () => {
+    const book = engine.prepare(listedBook(8, 20));
+    book.run();
+    const before = Array.from(book.outputs().accounts);
+    book.updateMarket({ BTC: { spot: 70_000 } });
+    book.runRange(5, 10);
+    const after = Array.from(book.outputs().accounts);
+    expect(after.slice(0, 10)).toEqual(before.slice(0, 10));
+    expect(after.slice(20)).toEqual(before.slice(20));
+    expect(after.slice(10, 20)).not.toEqual(before.slice(10, 20));
+    for (const [first, end] of [[-1, 3], [4, 3], [0, 21], [0.5, 2]]) {
+      expect(() => book.runRange(first, end)).toThrow(RangeError);
+    }
+    book.dispose();
+  });
+});
