@@ -2,29 +2,36 @@
  * Bulk margin across cores (Node only): `margin-kernel/pool`.
  *
  *   const pool = await createPool({ threads: 2 });
- *   const book = await pool.prepare(file);     // validated here, sharded by position count
- *   await book.updateMarket({ BTC: { spot } });  // every shard moves
+ *   const book = await pool.prepare(file);     // validated here, resident in every worker
+ *   await book.updateMarket({ BTC: { spot } });  // every worker's copy moves
  *   const report = await book.margin();        // the same report as one thread
  *
- * Each shard is a contiguous range of accounts resident in one worker thread (its own engine and
- * linear memory). piscina runs the workers; there is one single-thread piscina per shard so that
- * a shard's tasks always reach the worker that holds its book. A tick is one message per worker;
- * the workers write their outputs into shared buffers the pool allocates with the book (each
- * shard at its own accounts' rows), so a tick allocates and transfers nothing: `run()` returns
- * the per-account numbers (equity, initial margin) as a view of one of them, `margin()` also has
- * the per-pair outputs written and lifts the report here exactly as a single engine does. Only
- * what updateMarket() validates against and what a report is lifted with stays here, not the
- * book (the shards hold it).
+ * Every worker thread holds the whole book (its own engine and linear memory); the book's
+ * accounts are cut into chunks of about equal position counts (CHUNKS_PER_THREAD per thread).
+ * A tick is one message per worker; each worker then takes the next chunk not yet taken (one
+ * Atomics.add on a shared counter) until none is left, so a worker on a slower core takes fewer
+ * chunks instead of holding the others up (on this project's shared 2-vCPU machines one vCPU often
+ * runs a phase at about 0.6x the other's speed: with fixed halves the pool then ran at the slow
+ * half's pace). A worker prices the instruments its chunks share once per market
+ * (PreparedBook.runRange). The price of this balance is memory: each worker holds the whole
+ * book rather than its part (sent packed into typed arrays, bindings/book-transfer.ts). Workers write their outputs into shared buffers the pool allocates
+ * with the book (each chunk at its own accounts' rows), so a tick allocates and transfers
+ * nothing: `run()` returns the per-account numbers (equity, initial margin) as a view of one of
+ * them, `margin()` also has the per-pair outputs written and lifts the report here exactly as a
+ * single engine does. Only what updateMarket() validates against and what a report is lifted
+ * with stays here, not the book (the workers hold it). piscina runs the workers, one
+ * single-thread piscina per worker so that a book's tasks reach every worker that holds it.
  */
 import { Piscina } from "piscina";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { Book } from "./model/book.js";
+import type { BookPair } from "./model/book.js";
 import type { Report } from "./model/types.js";
 import { normalize, normalizeMarketUpdate } from "./validate.js";
-import { liftAccount, reportShape } from "./engine.js";
+import { liftAccount, reportShape, type ReportShape } from "./engine.js";
 import * as L from "./layout.js";
-import type { WorkerTask } from "./pool-worker.js";
+import { packBook } from "./book-transfer.js";
+import type { ShardOutputs, WorkerTask } from "./pool-worker.js";
 
 export interface PoolOptions {
   /** worker threads, default: the machine's available parallelism */
@@ -54,7 +61,10 @@ export interface MarginPool {
 
 const WORKER = fileURLToPath(new URL("./pool-worker.js", import.meta.url));
 
-/** Split accounts into `parts` contiguous ranges of about equal position counts. */
+/** Chunks per worker thread: enough that the last chunks even out the workers' finishing times. */
+export const CHUNKS_PER_THREAD = 16;
+
+/** Split accounts into at most `parts` contiguous ranges of about equal position counts. */
 export function shardRanges(positionCounts: readonly number[], parts: number): [number, number][] {
   const total = positionCounts.reduce((n, c) => n + c + 1, 0); // +1: an account costs something even when empty
   const ranges: [number, number][] = [];
@@ -82,54 +92,23 @@ export async function createPool(options: PoolOptions = {}): Promise<MarginPool>
   const prepare = async (file: unknown): Promise<PooledBook> => {
     const book = normalize(file);
     const id = nextId++;
-    const ranges = shardRanges(
+    const chunks = shardRanges(
       book.accounts.map((a) => a.positions.length + a.orders.length),
-      threads,
+      threads * CHUNKS_PER_THREAD,
     );
-    // the whole book's outputs, as the kernel lays them out; each shard writes its accounts' rows
+    // the whole book's outputs, as the kernel lays them out; each chunk writes its accounts' rows
     const A = book.accounts.length;
-    const out = {
+    const out: ShardOutputs = {
       accounts: new SharedArrayBuffer(8 * A * L.OUT_ACC_STRIDE),
       pairs: new SharedArrayBuffer(8 * A * book.pairs.length * L.outPairStride(book.pairs[0].grid.length)),
+      next: new SharedArrayBuffer(4),
+      chunks,
     };
     const outputs = { accounts: new Float64Array(out.accounts), pairs: new Float64Array(out.pairs) };
-    const shards = ranges.map(([lo, hi], w) => ({ worker: workers[w], lo, hi }));
-    const send = (worker: Piscina, task: WorkerTask) => worker.run(task);
-    await Promise.all(
-      shards.map(({ worker, lo, hi }) =>
-        send(worker, { op: "prepare", id, book: { ...book, accounts: book.accounts.slice(lo, hi) } as Book, out: { ...out, firstAccount: lo } }),
-      ),
-    );
-    // kept here: what ticks are validated against, and the report's shape
-    const shape = reportShape(book);
-    const { pairs, asOfMs } = book;
-    const { usdRate } = book.params;
-    const everyShard = (task: WorkerTask): Promise<unknown> => Promise.all(shards.map(({ worker }) => send(worker, task)));
-    const run = async (): Promise<Float64Array> => {
-      await everyShard({ op: "run", id });
-      return outputs.accounts;
-    };
-    return {
-      accountIds: shape.ids,
-      async updateMarket(market: unknown): Promise<void> {
-        // validated here (errors with the file's paths), then applied here too: option marks of a
-        // later tick are bounded at the spot and futures the shards hold by then
-        for (const u of normalizeMarketUpdate(market, pairs, asOfMs, usdRate)) {
-          if (u.spot !== undefined) pairs[u.pairIndex].spot = u.spot;
-          if (u.futures !== undefined) pairs[u.pairIndex].futures = u.futures;
-        }
-        await everyShard({ op: "update", id, market });
-      },
-      run,
-      async margin(): Promise<Report> {
-        await run();
-        await everyShard({ op: "pairs", id });
-        return { accounts: shape.ids.map((_, a) => liftAccount(shape, outputs, a)) };
-      },
-      async dispose(): Promise<void> {
-        await everyShard({ op: "dispose", id });
-      },
-    };
+    const next = new Int32Array(out.next);
+    const packed = packBook(book);
+    await Promise.all(workers.map((worker) => worker.run({ op: "prepare", id, book: packed, out } satisfies WorkerTask)));
+    return pooledBook(id, workers, reportShape(book), book.pairs, book.asOfMs, book.params.usdRate, outputs, next);
   };
 
   return {
@@ -141,3 +120,46 @@ export async function createPool(options: PoolOptions = {}): Promise<MarginPool>
   };
 }
 
+/**
+ * The main thread's side of a pooled book. A function of its own, so that its closures hold the
+ * report's shape and the market only, never the normalized book prepare() made (V8 keeps every
+ * variable a closure of a scope uses alive for all the scope's closures).
+ */
+function pooledBook(
+  id: number,
+  workers: readonly Piscina[],
+  shape: ReportShape,
+  pairs: BookPair[],
+  asOfMs: number,
+  usdRate: number,
+  outputs: { accounts: Float64Array; pairs: Float64Array },
+  next: Int32Array,
+): PooledBook {
+  const everyWorker = (task: WorkerTask): Promise<unknown> => Promise.all(workers.map((worker) => worker.run(task)));
+  const run = async (withPairs: boolean): Promise<Float64Array> => {
+    // the counter is reset before the message that starts the chunks goes out
+    Atomics.store(next, 0, 0);
+    await everyWorker({ op: "run", id, pairs: withPairs });
+    return outputs.accounts;
+  };
+  return {
+    accountIds: shape.ids,
+    async updateMarket(market: unknown): Promise<void> {
+      // validated here (errors with the file's paths), then applied here too: option marks of a
+      // later tick are bounded at the spot and futures the workers hold by then
+      for (const u of normalizeMarketUpdate(market, pairs, asOfMs, usdRate)) {
+        if (u.spot !== undefined) pairs[u.pairIndex].spot = u.spot;
+        if (u.futures !== undefined) pairs[u.pairIndex].futures = u.futures;
+      }
+      await everyWorker({ op: "update", id, market });
+    },
+    run: () => run(false),
+    async margin(): Promise<Report> {
+      await run(true);
+      return { accounts: shape.ids.map((_, a) => liftAccount(shape, outputs, a)) };
+    },
+    async dispose(): Promise<void> {
+      await everyWorker({ op: "dispose", id });
+    },
+  };
+}

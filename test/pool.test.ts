@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEngine } from "../bindings/index.js";
-import { shardRanges } from "../bindings/pool.js";
+import { CHUNKS_PER_THREAD, shardRanges } from "../bindings/pool.js";
 import type { MarginPool } from "../bindings/pool.js";
+import { packBook, unpackBook } from "../bindings/book-transfer.js";
+import { normalize } from "../bindings/validate.js";
 import { randomFile } from "./support/random.js";
 
 // The pool runs the built workers (dist/pool-worker.js): npm test builds first.
@@ -25,6 +27,23 @@ describe("shardRanges", () => {
     expect(ranges[0][0]).toBe(0);
     expect(ranges.at(-1)![1]).toBe(1000);
     for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBe(ranges[i - 1][1]);
+  });
+});
+
+describe("packBook / unpackBook", () => {
+  it("bring a normalized book through postMessage's clone deep-equal, paths and number bits kept", () => {
+    for (const seed of [51, 52, 53]) {
+      const file = randomFile(seed, { accounts: 80, randomParams: true });
+      // a negative-zero balance: JSON would make it 0, the typed arrays keep it
+      file.accounts[3].balances = { ...file.accounts[3].balances, USD: -0 };
+      const book = normalize(file);
+      const back = unpackBook(structuredClone(packBook(book)));
+      expect(back).toEqual(book);
+      expect(Object.is(back.accounts[3].usd, book.accounts[3].usd)).toBe(true);
+      // normalize() makes an object per row; one per distinct instrument crosses
+      const rows = book.accounts.flatMap((a) => [...a.positions, ...a.orders]);
+      expect(packBook(book).instruments.length).toBe(new Set(rows.map((r) => r.instrument.name)).size);
+    }
   });
 });
 
@@ -61,6 +80,21 @@ describe("the worker pool", () => {
     expect(Array.from(second)).toEqual(Array.from(single.outputs().accounts));
     single.dispose();
     await pooled.dispose();
+  });
+
+  it("gives one thread's report with 1 and 3 workers, and with fewer accounts than chunks", async () => {
+    const { createPool } = (await import(new URL("../dist/pool.js", import.meta.url).href)) as typeof import("../bindings/pool.js");
+    const engine = await createEngine();
+    for (const threads of [1, 3]) {
+      const other = await createPool({ threads });
+      for (const accounts of [1, 5, 3 * threads * CHUNKS_PER_THREAD + 7]) {
+        const file = randomFile(60 + accounts, { accounts });
+        const pooled = await other.prepare(file);
+        expect(await pooled.margin()).toEqual(engine.margin(file));
+        await pooled.dispose();
+      }
+      await other.close();
+    }
   });
 
   it("validates on the caller's side with the file's paths", async () => {
