@@ -54,6 +54,17 @@ function stats(bench: Bench, name: string): { mean: number; p50: number; p99: nu
   return { mean: result.latency.mean, p50: result.latency.p50, p99: result.latency.p99, samples: result.latency.samplesCount };
 }
 
+/** A task's sample latencies (ms). */
+function latencies(bench: Bench, name: string): number[] {
+  const result = bench.getTask(name)?.result;
+  if (!result || !("latency" in result)) throw new Error(`bench task ${name} did not complete: ${JSON.stringify(result)}`);
+  const samples = result.latency.samples;
+  if (samples === undefined) throw new Error(`bench task ${name} kept no samples (retainSamples)`);
+  return Array.from(samples);
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+
 async function engines(): Promise<{ simd: Engine; scalar: Engine }> {
   const bytes = (name: string) => readFileSync(new URL(`build/${name}.wasm`, ROOT));
   return { simd: await createEngine({ wasm: bytes("release") }), scalar: await createEngine({ wasm: bytes("scalar") }) };
@@ -132,7 +143,7 @@ async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99:
   return { tickP50: t.p50 * 1e3, tickP99: t.p99 * 1e3, fileP50: f.p50 * 1e3, fileP99: f.p99 * 1e3 };
 }
 
-async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs: number; threads: number }> {
+async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs: number; threads: number; rounds: number; roundRatios: number[] }> {
   const accounts = quick ? 2_000 : 100_000;
   // the file is dropped once both books hold it (each keeps what it needs): a 100k-account file
   // left on the heap makes every major GC of the timed loop mark it, on the core the pool needs
@@ -150,26 +161,45 @@ async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs:
     book.run();
     await pooled.run();
   }
+  // the two tasks take turns, round after round, so that both are measured across the same
+  // phases of a shared machine (its speed moves by up to 1.6x for seconds at a time; one long
+  // run of each measured them in different phases, and the speedup swung from 1.1 to 2.3)
   let tick = 0;
-  const bench = new Bench({ name: "bulk", time: quick ? 300 : 3_000, iterations: quick ? 5 : 10, warmupIterations: 2 });
-  bench
-    .add("one thread", () => {
-      book.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
-      book.run();
-      sink += readIM(book);
-    })
-    .add("pool", async () => {
-      await pooled.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
-      sink += (await pooled.run())[1];
-    });
-  await bench.run();
-  const one = stats(bench, "one thread");
-  const pooledStats = stats(bench, "pool");
-  rows.push({ suite: "bulk", case: `${accounts} accounts x 20, tick`, "one thread ms": +one.mean.toFixed(1), "pool ms": +pooledStats.mean.toFixed(1), "speedup": +(one.mean / pooledStats.mean).toFixed(2), threads: pool.threads });
+  const rounds = quick ? 2 : 8;
+  const oneSamples: number[] = [];
+  const poolSamples: number[] = [];
+  const roundRatios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const bench = new Bench({ name: `bulk round ${r}`, time: quick ? 150 : 400, iterations: quick ? 3 : 4, warmupIterations: 1, retainSamples: true });
+    bench
+      .add("one thread", () => {
+        book.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
+        book.run();
+        sink += readIM(book);
+      })
+      .add("pool", async () => {
+        await pooled.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
+        sink += (await pooled.run())[1];
+      });
+    await bench.run();
+    const one = latencies(bench, "one thread");
+    const pool = latencies(bench, "pool");
+    oneSamples.push(...one);
+    poolSamples.push(...pool);
+    roundRatios.push(mean(one) / mean(pool));
+  }
+  const one = mean(oneSamples);
+  const pooledMs = mean(poolSamples);
+  const speedup = one / pooledMs;
+  rows.push({
+    suite: "bulk", case: `${accounts} accounts x 20, tick`, "one thread ms": +one.toFixed(1), "pool ms": +pooledMs.toFixed(1),
+    speedup: +speedup.toFixed(2), "round speedups": `${Math.min(...roundRatios).toFixed(2)}-${Math.max(...roundRatios).toFixed(2)}`,
+    threads: pool.threads,
+  });
   await pooled.dispose();
   await pool.close();
   book.dispose();
-  return { oneThreadMs: one.mean, poolMs: pooledStats.mean, threads: pool.threads };
+  return { oneThreadMs: one, poolMs: pooledMs, threads: pool.threads, rounds, roundRatios };
 }
 
 async function memorySuite(engine: Engine): Promise<{ before: number; after: number; tickBefore: number; tickAfter: number }> {
@@ -229,6 +259,7 @@ if (runs("bulk")) {
     bulk100kOneThreadMs: bulk.oneThreadMs,
     bulk100kPoolMs: bulk.poolMs,
     bulk100kPoolSpeedup: bulk.oneThreadMs / bulk.poolMs,
+    bulk100kPoolRoundSpeedups: bulk.roundRatios,
     poolThreads: bulk.threads,
   });
 }
@@ -239,7 +270,10 @@ if (runs("memory")) {
 if (runs("covariance")) rows.push(...((await covarianceSuite(quick)) as Row[]));
 
 console.log(`margin-kernel benchmarks on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}${quick ? " [quick]" : ""}`);
-for (const suite of ["kernel", "account", "bulk", "memory", "covariance"]) console.table(rows.filter((r) => r.suite === suite));
+for (const suite of ["kernel", "account", "bulk", "memory", "covariance"]) {
+  const table = rows.filter((r) => r.suite === suite);
+  if (table.length > 0) console.table(table);
+}
 if (outFile) {
   const target = new URL(outFile, ROOT);
   // --only: keep the other suites' figures, replace this run's (rows of a suite replace its rows)
