@@ -65,6 +65,52 @@ function latencies(bench: Bench, name: string): number[] {
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
+interface Turns {
+  /** every task's samples over all rounds, ms */
+  samples: Record<string, number[]>;
+  /** per round, every task's mean, ms */
+  rounds: Record<string, number>[];
+}
+
+/**
+ * Measure tasks that are compared with one another in turns: `rounds` short tinybench runs, each
+ * running every task, so that all of them are measured across the same phases of a shared
+ * machine. Its speed moves by up to 1.6x for seconds at a time; measured one after the other,
+ * the pool's speedup swung from 1.1 to 2.3x and the kernel's ratio to the TS port from 3.9 to
+ * 6.5x between runs. Only the first round warms up.
+ */
+async function inTurns(
+  name: string,
+  rounds: number,
+  options: { time: number; iterations: number; warmupIterations: number },
+  tasks: Record<string, () => unknown>,
+): Promise<Turns> {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(tasks).map((t) => [t, []]));
+  const means: Record<string, number>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const bench = new Bench({
+      name: `${name} round ${r}`, time: options.time, iterations: options.iterations,
+      warmup: r === 0, warmupIterations: options.warmupIterations, retainSamples: true,
+    });
+    for (const [task, fn] of Object.entries(tasks)) bench.add(task, fn);
+    await bench.run();
+    const round: Record<string, number> = {};
+    for (const task of Object.keys(tasks)) {
+      const taken = latencies(bench, task);
+      samples[task].push(...taken);
+      round[task] = mean(taken);
+    }
+    means.push(round);
+  }
+  return { samples, rounds: means };
+}
+
+/** "min-max" of a ratio over the rounds */
+function roundRange(turns: Turns, over: string, under: string): string {
+  const ratios = turns.rounds.map((r) => r[over] / r[under]);
+  return `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+}
+
 async function engines(): Promise<{ simd: Engine; scalar: Engine }> {
   const bytes = (name: string) => readFileSync(new URL(`build/${name}.wasm`, ROOT));
   return { simd: await createEngine({ wasm: bytes("release") }), scalar: await createEngine({ wasm: bytes("scalar") }) };
@@ -87,32 +133,32 @@ async function kernelSuite(simd: Engine, scalar: Engine): Promise<Record<number,
     const image = kernelImage(simdBook);
     const copy = image.memory.buffer.slice(0);
     const heavy = n >= 100_000;
-    const bench = new Bench({
-      name: `kernel ${n}`,
-      time: heavy ? 2_000 : 500,
-      iterations: n >= 1_000_000 ? 3 : heavy ? 5 : 20,
-      warmupIterations: heavy ? 1 : 10,
-    });
-    bench
-      .add("simd", () => {
-        simdBook.run();
-        sink += readIM(simdBook);
-      })
-      .add("scalar", () => {
-        scalarBook.run();
-        sink += readIM(scalarBook);
-      })
-      .add("ts", () => {
-        sink += marginAccountsTs(copy, image.header);
-      });
-    await bench.run();
+    const turns = await inTurns(
+      `kernel ${n}`,
+      quick ? 2 : heavy ? 3 : 5,
+      { time: heavy ? 600 : 100, iterations: n >= 1_000_000 ? 1 : heavy ? 2 : 4, warmupIterations: heavy ? 1 : 10 },
+      {
+        simd: () => {
+          simdBook.run();
+          sink += readIM(simdBook);
+        },
+        scalar: () => {
+          scalarBook.run();
+          sink += readIM(scalarBook);
+        },
+        ts: () => {
+          sink += marginAccountsTs(copy, image.header);
+        },
+      },
+    );
     const evals = n * GRID_ROWS;
-    const ns = (name: string) => (stats(bench, name).mean * 1e6) / evals;
+    const ns = (name: string) => (mean(turns.samples[name]) * 1e6) / evals;
     perSize[n] = { simd: ns("simd"), scalar: ns("scalar"), ts: ns("ts") };
     rows.push({
       suite: "kernel", case: `${n} options`,
       "simd ns/eval": +ns("simd").toFixed(2), "scalar ns/eval": +ns("scalar").toFixed(2), "ts ns/eval": +ns("ts").toFixed(2),
-      "ts/simd": +(ns("ts") / ns("simd")).toFixed(2), "ts/scalar": +(ns("ts") / ns("scalar")).toFixed(2),
+      "ts/simd": +(ns("ts") / ns("simd")).toFixed(2), "ts/simd rounds": roundRange(turns, "ts", "simd"),
+      "ts/scalar": +(ns("ts") / ns("scalar")).toFixed(2),
     });
     simdBook.dispose();
     scalarBook.dispose();
@@ -143,7 +189,7 @@ async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99:
   return { tickP50: t.p50 * 1e3, tickP99: t.p99 * 1e3, fileP50: f.p50 * 1e3, fileP99: f.p99 * 1e3 };
 }
 
-async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs: number; threads: number; rounds: number; roundRatios: number[] }> {
+async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs: number; threads: number; roundRatios: number[] }> {
   const accounts = quick ? 2_000 : 100_000;
   // the file is dropped once both books hold it (each keeps what it needs): a 100k-account file
   // left on the heap makes every major GC of the timed loop mark it, on the core the pool needs
@@ -161,45 +207,34 @@ async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs:
     book.run();
     await pooled.run();
   }
-  // the two tasks take turns, round after round, so that both are measured across the same
-  // phases of a shared machine (its speed moves by up to 1.6x for seconds at a time; one long
-  // run of each measured them in different phases, and the speedup swung from 1.1 to 2.3)
   let tick = 0;
-  const rounds = quick ? 2 : 8;
-  const oneSamples: number[] = [];
-  const poolSamples: number[] = [];
-  const roundRatios: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const bench = new Bench({ name: `bulk round ${r}`, time: quick ? 150 : 400, iterations: quick ? 3 : 4, warmupIterations: 1, retainSamples: true });
-    bench
-      .add("one thread", () => {
+  const turns = await inTurns(
+    "bulk",
+    quick ? 2 : 8,
+    { time: quick ? 150 : 400, iterations: quick ? 3 : 4, warmupIterations: 1 },
+    {
+      "one thread": () => {
         book.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
         book.run();
         sink += readIM(book);
-      })
-      .add("pool", async () => {
+      },
+      pool: async () => {
         await pooled.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
         sink += (await pooled.run())[1];
-      });
-    await bench.run();
-    const one = latencies(bench, "one thread");
-    const pool = latencies(bench, "pool");
-    oneSamples.push(...one);
-    poolSamples.push(...pool);
-    roundRatios.push(mean(one) / mean(pool));
-  }
-  const one = mean(oneSamples);
-  const pooledMs = mean(poolSamples);
-  const speedup = one / pooledMs;
+      },
+    },
+  );
+  const one = mean(turns.samples["one thread"]);
+  const pooledMs = mean(turns.samples.pool);
+  const roundRatios = turns.rounds.map((r) => r["one thread"] / r.pool);
   rows.push({
     suite: "bulk", case: `${accounts} accounts x 20, tick`, "one thread ms": +one.toFixed(1), "pool ms": +pooledMs.toFixed(1),
-    speedup: +speedup.toFixed(2), "round speedups": `${Math.min(...roundRatios).toFixed(2)}-${Math.max(...roundRatios).toFixed(2)}`,
-    threads: pool.threads,
+    speedup: +(one / pooledMs).toFixed(2), "speedup rounds": roundRange(turns, "one thread", "pool"), threads: pool.threads,
   });
   await pooled.dispose();
   await pool.close();
   book.dispose();
-  return { oneThreadMs: one, poolMs: pooledMs, threads: pool.threads, rounds, roundRatios };
+  return { oneThreadMs: one, poolMs: pooledMs, threads: pool.threads, roundRatios };
 }
 
 async function memorySuite(engine: Engine): Promise<{ before: number; after: number; tickBefore: number; tickAfter: number }> {
