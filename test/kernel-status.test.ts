@@ -307,7 +307,7 @@ describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
     }
   });
 
-  it("marginAccounts on the engine's own layout (rows sharing priced instruments) returns a status for every corruption and never traps", async () => {
+  it("marginAccounts and marginAccountRange on the engine's own layout (rows sharing priced instruments) return a status for every corruption and never trap", async () => {
     const instance = kernelInstance(build);
     const kernel = instance.exports as unknown as Exports;
     const wasm = readFileSync(new URL(`../build/${build}.wasm`, import.meta.url));
@@ -317,12 +317,18 @@ describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
     file.accounts = [...file.accounts, ...file.accounts.map((a) => ({ ...a, id: `${a.id}-twin` }))];
     const { image, book } = await engineScenarioImage(instance, wasm, file);
     expect(image.columns.map((c) => c.name)).toContain("posInstrument");
-    const result = fuzzImage(kernel.memory, image, () => kernel.marginAccounts(image.header), BATCH_STATUSES, (status) => {
+    // then a range that reuses the instruments' prices of that call (as the pool's chunks do),
+    // whatever that call left in them: a status, never a trap
+    const result = fuzzImage(kernel.memory, image, () => {
+      const whole = kernel.marginAccounts(image.header);
+      const range = kernel.marginAccountRange(image.header, 1, 5, 1);
+      return whole !== L.STATUS_OK ? whole : range;
+    }, BATCH_STATUSES, (status) => {
       const failed = new Int32Array(kernel.memory.buffer)[(image.header >> 2) + L.H_FAIL_ACCOUNT];
       if (status === L.STATUS_OK) expect(failed).toBe(-1);
       else expect(failed).toBeGreaterThanOrEqual(-1);
     });
-    summary("marginAccounts (engine layout)", build, result);
+    summary("marginAccounts + marginAccountRange reusing prices (engine layout)", build, result);
     expect(book.accounts.length).toBe(6);
   });
 
