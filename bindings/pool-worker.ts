@@ -12,7 +12,7 @@ import type { Engine, PreparedBook } from "./engine.js";
 import * as L from "./layout.js";
 
 /** What the pool shares with every worker for one book. */
-export interface ShardOutputs {
+export interface WorkerShare {
   /** per account equity and initial margin (OUT_ACC_STRIDE f64s each), the whole book's */
   accounts: SharedArrayBuffer;
   /** per (account, pair) outputs (outPairStride(G) f64s each), the whole book's */
@@ -24,7 +24,7 @@ export interface ShardOutputs {
 }
 
 export type WorkerTask =
-  | { op: "prepare"; id: number; book: PackedBook; out: ShardOutputs }
+  | { op: "prepare"; id: number; book: PackedBook; out: WorkerShare }
   | { op: "update"; id: number; market: unknown }
   | { op: "run"; id: number; pairs: boolean }
   | { op: "dispose"; id: number };

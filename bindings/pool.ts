@@ -10,17 +10,20 @@
  * accounts are cut into chunks of about equal position counts (CHUNKS_PER_THREAD per thread).
  * A tick is one message per worker; each worker then takes the next chunk not yet taken (one
  * Atomics.add on a shared counter) until none is left, so a worker on a slower core takes fewer
- * chunks instead of holding the others up (on this project's shared 2-vCPU machines one vCPU often
- * runs a phase at about 0.6x the other's speed: with fixed halves the pool then ran at the slow
- * half's pace). A worker prices the instruments its chunks share once per market
- * (PreparedBook.runRange). The price of this balance is memory: each worker holds the whole
- * book rather than its part (sent packed into typed arrays, bindings/book-transfer.ts). Workers write their outputs into shared buffers the pool allocates
- * with the book (each chunk at its own accounts' rows), so a tick allocates and transfers
- * nothing: `run()` returns the per-account numbers (equity, initial margin) as a view of one of
- * them, `margin()` also has the per-pair outputs written and lifts the report here exactly as a
- * single engine does. Only what updateMarket() validates against and what a report is lifted
- * with stays here, not the book (the workers hold it). piscina runs the workers, one
- * single-thread piscina per worker so that a book's tasks reach every worker that holds it.
+ * chunks instead of holding the others up (on this project's shared 2-vCPU machines one vCPU
+ * often runs a phase at about 0.6x the other's speed: with fixed halves the pool then ran at the
+ * slow half's pace). A worker prices the instruments its chunks share once per market
+ * (PreparedBook.runRange). The price of this balance is memory: each worker holds the whole book
+ * rather than its part (sent packed into typed arrays, bindings/book-transfer.ts).
+ *
+ * Workers write their outputs into shared buffers the pool allocates with the book (each chunk at
+ * its own accounts' rows), so a tick allocates and transfers nothing: `run()` returns the
+ * per-account numbers (equity, initial margin) as a view of one of them, `margin()` also has the
+ * per-pair outputs written and lifts the report here exactly as a single engine does. Only what
+ * updateMarket() validates against and what a report is lifted with stays here, not the book
+ * (the workers hold it). A book's operations run one at a time, in call order. piscina runs the
+ * workers, one single-thread piscina per worker so that a book's tasks reach every worker that
+ * holds it.
  */
 import { Piscina } from "piscina";
 import { availableParallelism } from "node:os";
@@ -31,7 +34,7 @@ import { normalize, normalizeMarketUpdate } from "./validate.js";
 import { liftAccount, reportShape, type ReportShape } from "./engine.js";
 import * as L from "./layout.js";
 import { packBook } from "./book-transfer.js";
-import type { ShardOutputs, WorkerTask } from "./pool-worker.js";
+import type { WorkerShare, WorkerTask } from "./pool-worker.js";
 
 export interface PoolOptions {
   /** worker threads, default: the machine's available parallelism */
@@ -98,7 +101,7 @@ export async function createPool(options: PoolOptions = {}): Promise<MarginPool>
     );
     // the whole book's outputs, as the kernel lays them out; each chunk writes its accounts' rows
     const A = book.accounts.length;
-    const out: ShardOutputs = {
+    const out: WorkerShare = {
       accounts: new SharedArrayBuffer(8 * A * L.OUT_ACC_STRIDE),
       pairs: new SharedArrayBuffer(8 * A * book.pairs.length * L.outPairStride(book.pairs[0].grid.length)),
       next: new SharedArrayBuffer(4),
@@ -136,30 +139,38 @@ function pooledBook(
   next: Int32Array,
 ): PooledBook {
   const everyWorker = (task: WorkerTask): Promise<unknown> => Promise.all(workers.map((worker) => worker.run(task)));
-  const run = async (withPairs: boolean): Promise<Float64Array> => {
-    // the counter is reset before the message that starts the chunks goes out
-    Atomics.store(next, 0, 0);
-    await everyWorker({ op: "run", id, pairs: withPairs });
-    return outputs.accounts;
+  // one operation at a time, in call order: a run resets the chunk counter, which must not
+  // happen while the workers still take chunks of an earlier run (they would take the next
+  // run's chunks at the earlier market)
+  let last: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(op: () => Promise<T>): Promise<T> => {
+    const result = last.then(op, op);
+    last = result.catch(() => undefined);
+    return result;
   };
+  const run = (withPairs: boolean): Promise<Float64Array> =>
+    inTurn(async () => {
+      Atomics.store(next, 0, 0);
+      await everyWorker({ op: "run", id, pairs: withPairs });
+      return outputs.accounts;
+    });
   return {
     accountIds: shape.ids,
-    async updateMarket(market: unknown): Promise<void> {
-      // validated here (errors with the file's paths), then applied here too: option marks of a
-      // later tick are bounded at the spot and futures the workers hold by then
-      for (const u of normalizeMarketUpdate(market, pairs, asOfMs, usdRate)) {
-        if (u.spot !== undefined) pairs[u.pairIndex].spot = u.spot;
-        if (u.futures !== undefined) pairs[u.pairIndex].futures = u.futures;
-      }
-      await everyWorker({ op: "update", id, market });
-    },
+    updateMarket: (market: unknown): Promise<void> =>
+      inTurn(async () => {
+        // validated here (errors with the file's paths), then applied here too: option marks of
+        // a later tick are bounded at the spot and futures the workers hold by then
+        for (const u of normalizeMarketUpdate(market, pairs, asOfMs, usdRate)) {
+          if (u.spot !== undefined) pairs[u.pairIndex].spot = u.spot;
+          if (u.futures !== undefined) pairs[u.pairIndex].futures = u.futures;
+        }
+        await everyWorker({ op: "update", id, market });
+      }),
     run: () => run(false),
     async margin(): Promise<Report> {
       await run(true);
       return { accounts: shape.ids.map((_, a) => liftAccount(shape, outputs, a)) };
     },
-    async dispose(): Promise<void> {
-      await everyWorker({ op: "dispose", id });
-    },
+    dispose: (): Promise<void> => inTurn(async () => void (await everyWorker({ op: "dispose", id }))),
   };
 }

@@ -97,6 +97,30 @@ describe("the worker pool", () => {
     }
   });
 
+  it("runs a book's calls one at a time, in call order, even when none is awaited", async () => {
+    // a run resets the shared chunk counter: were it reset while the workers still take chunks
+    // of the run before, those would be taken at the earlier market and the later run find none
+    const file = randomFile(45, { accounts: 400 });
+    const engine = await createEngine();
+    const pooled = await pool.prepare(file);
+    const spots = [60_000, 61_000, 62_000, 63_000];
+    const calls: Promise<unknown>[] = [];
+    const seen: number[][] = [];
+    for (const spot of spots) {
+      calls.push(pooled.run(), pooled.updateMarket({ BTC: { spot } }));
+      calls.push(pooled.run().then((view) => seen.push(Array.from(view))));
+    }
+    await Promise.all(calls);
+    const single = engine.prepare(file);
+    spots.forEach((spot, k) => {
+      single.updateMarket({ BTC: { spot } });
+      single.run();
+      expect(seen[k]).toEqual(Array.from(single.outputs().accounts));
+    });
+    single.dispose();
+    await pooled.dispose();
+  });
+
   it("validates on the caller's side with the file's paths", async () => {
     const file = randomFile(42, { accounts: 50 });
     (file.accounts[37].positions ??= []).push({ instrument: "BTC-PERPETUAL", qty: Number.NaN });
