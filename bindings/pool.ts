@@ -148,12 +148,11 @@ function pooledBook(
     last = result.catch(() => undefined);
     return result;
   };
-  const run = (withPairs: boolean): Promise<Float64Array> =>
-    inTurn(async () => {
-      Atomics.store(next, 0, 0);
-      await everyWorker({ op: "run", id, pairs: withPairs });
-      return outputs.accounts;
-    });
+  const runNow = async (withPairs: boolean): Promise<Float64Array> => {
+    Atomics.store(next, 0, 0);
+    await everyWorker({ op: "run", id, pairs: withPairs });
+    return outputs.accounts;
+  };
   return {
     accountIds: shape.ids,
     updateMarket: (market: unknown): Promise<void> =>
@@ -166,11 +165,13 @@ function pooledBook(
         }
         await everyWorker({ op: "update", id, market });
       }),
-    run: () => run(false),
-    async margin(): Promise<Report> {
-      await run(true);
-      return { accounts: shape.ids.map((_, a) => liftAccount(shape, outputs, a)) };
-    },
+    run: () => inTurn(() => runNow(false)),
+    // lifted within its turn: no later run rewrites the outputs meanwhile
+    margin: (): Promise<Report> =>
+      inTurn(async () => {
+        await runNow(true);
+        return { accounts: shape.ids.map((_, a) => liftAccount(shape, outputs, a)) };
+      }),
     dispose: (): Promise<void> => inTurn(async () => void (await everyWorker({ op: "dispose", id }))),
   };
 }
