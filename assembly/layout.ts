@@ -30,7 +30,8 @@
 //   CORR     pair correlation f64[P * P] (read only when H_HAS_CORR = 1)
 //   OUT      per account OUT_ACC_STRIDE f64s: equity, initialMargin; per (account, pair)
 //            outPairStride(G) f64s: requirement, worstScenario (1-based), fillSet (0 none,
-//            1 bids, 2 asks), basePV, scenarioPV[G]
+//            1 bids, 2 asks), basePV, equity part (the pair's positions' marks and its coins at
+//            spot: the account's equity is usd plus these, pair by pair), scenarioPV[G]
 //   SCRATCH  kernel workspace, scratchF64(P, G, LS) f64s (8-byte aligned is enough; the kernel
 //            aligns its f64x2 blocks to 16 inside it)
 
@@ -91,7 +92,8 @@ export const HEADER_BYTES: i32 = 176;
 // ---- strides ----
 export const CURVE_STRIDE: i32 = 3; // tenorYears, mark (written by the bindings), rate b_j (written by the kernel)
 export const OUT_ACC_STRIDE: i32 = 2; // equity, initialMargin
-export const OUT_PAIR_FIXED: i32 = 4; // requirement, worstScenario, fillSet, basePV
+export const OUT_PAIR_FIXED: i32 = 5; // requirement, worstScenario, fillSet, basePV, equity part
+export const OUT_PAIR_EQUITY: i32 = 4; // the pair's part of the account's equity: its positions' marks, plus its coins at spot
 export const FILL_SETS: i32 = 3; // none, bids, asks
 export const ATTR_STRIDE: i32 = 6; // attributePositions: inWorstSet, worstPnL, delta, gamma, vega, theta
 

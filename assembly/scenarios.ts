@@ -18,7 +18,7 @@
 // Every count, index and address is checked before use: bad data returns a status, never traps.
 
 import {
-  CURVE_STRIDE, FILL_SETS, OUT_ACC_STRIDE, OUT_PAIR_FIXED,
+  CURVE_STRIDE, FILL_SETS, OUT_ACC_STRIDE, OUT_PAIR_EQUITY, OUT_PAIR_FIXED,
   H_ACCOUNTS, H_ACC_COINS, H_ACC_END, H_ACC_START, H_ACC_USD, H_COIN_POLICY, H_CORR, H_CURVE,
   H_CURVE_NODES, H_FAIL_ACCOUNT, H_GRID, H_HAS_CORR, H_LEVEL_STRIDE, H_OUT_ACC, H_OUT_PAIR,
   H_PAIRS, H_PAIR_CURVE_COUNT, H_PAIR_CURVE_START, H_PAIR_SPOT, H_PAIR_SURFACE,
@@ -458,7 +458,13 @@ function reducePair(p: i32, policy: i32, coins: f64, out: usize): f64 {
  * H_FAIL_ACCOUNT set to the account where it stopped (-1 when the header itself is bad).
  */
 export function marginAccounts(header: usize): i32 {
-  return marginAccountRange(header, 0, -1, 0);
+  return marginAccountRange(header, 0, -1, 0, -1);
+}
+
+/** Pair p is to be revalued under `pairMask` (bit p; -1: every pair, as for P > 31). */
+// @ts-ignore: decorator
+@inline function pairDirty(pairMask: i32, p: i32): bool {
+  return pairMask == -1 || (<u32>p < 31 && ((pairMask >>> p) & 1) != 0);
 }
 
 /**
@@ -467,9 +473,15 @@ export function marginAccounts(header: usize): i32 {
  * (H_INS_RISK) priced by an earlier call on this header are kept rather than priced again: the
  * caller passes it only when nothing the pricing reads (the market region, the header) has
  * changed since that call, as when one market is margined in several ranges (the pool's chunks).
+ * Only the pairs in `pairMask` (bit p for pair p; -1: all) are revalued: the rows of the other
+ * pairs are skipped, and each such pair's requirement and equity part are read back from its
+ * OUT_PAIR block, which the caller vouches were written by an earlier call under the market
+ * those pairs still have (a tick that moved some pairs re-prices those only). Every term of an
+ * account is formed per pair (its rows' marks plus its coins, OUT_PAIR_EQUITY) and the account
+ * sums the pairs in order, so a pass over some pairs and a pass over all give the same bits.
  * A range outside [0, accounts] is STATUS_BAD_HEADER. Statuses as marginAccounts.
  */
-export function marginAccountRange(header: usize, first: i32, end: i32, reuseRisk: i32): i32 {
+export function marginAccountRange(header: usize, first: i32, end: i32, reuseRisk: i32, pairMask: i32): i32 {
   if (fits(header, <u64>HEADER_BYTES)) store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), -1);
   const ready = prepare(header);
   if (ready != STATUS_OK) return ready;
@@ -507,7 +519,10 @@ export function marginAccountRange(header: usize, first: i32, end: i32, reuseRis
     let status = STATUS_OK;
     if (start < 0 || end < start || end > N) status = STATUS_BAD_INDEX;
     memory.fill(accPV, 0, accBytes);
-    let equity = f64At(accUsd, a);
+    const accOut = outPair + (<usize>(a * P * pairStride) << 3);
+    for (let p = 0; p < P; p++) {
+      if (pairDirty(pairMask, p)) store<f64>(accOut + (<usize>(p * pairStride + OUT_PAIR_EQUITY) << 3), 0.0);
+    }
     for (let i = start; status == STATUS_OK && i < end; i++) {
       const kind = i32At(posKind, i);
       const p = i32At(posPair, i);
@@ -516,6 +531,7 @@ export function marginAccountRange(header: usize, first: i32, end: i32, reuseRis
         status = STATUS_BAD_INDEX;
         break;
       }
+      if (!pairDirty(pairMask, p)) continue;
       const size = f64At(posSize, i);
       const slot = p * FILL_SETS + tag;
       const pv = accPV + (<usize>(slot * GP) << 3);
@@ -553,11 +569,13 @@ export function marginAccountRange(header: usize, first: i32, end: i32, reuseRis
         break;
       }
       if (tag == 0) {
+        // the row's part of equity, summed per pair in its OUT_PAIR block
+        const partAt = accOut + (<usize>(p * pairStride + OUT_PAIR_EQUITY) << 3);
         if (kind == KIND_FUTURE || kind == KIND_PERPETUAL) {
           const entry = f64At(posEntry, i);
-          if (entry == entry) equity += size * (mark - entry);
+          if (entry == entry) store<f64>(partAt, load<f64>(partAt) + size * (mark - entry));
         } else {
-          equity += size * mark;
+          store<f64>(partAt, load<f64>(partAt) + size * mark);
         }
       }
     }
@@ -565,12 +583,20 @@ export function marginAccountRange(header: usize, first: i32, end: i32, reuseRis
       store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), a);
       return status;
     }
+    let equity = f64At(accUsd, a);
     let im = 0.0;
     for (let p = 0; p < P; p++) {
-      const coins = f64At(accCoins, a * P + p);
-      equity += coins * f64At(pairSpot, p);
-      const out = outPair + (<usize>((a * P + p) * pairStride) << 3);
-      const req = reducePair(p, policy, coins, out);
+      const out = accOut + (<usize>(p * pairStride) << 3);
+      const partAt = out + (<usize>OUT_PAIR_EQUITY << 3);
+      let req: f64;
+      if (pairDirty(pairMask, p)) {
+        const coins = f64At(accCoins, a * P + p);
+        store<f64>(partAt, load<f64>(partAt) + coins * f64At(pairSpot, p));
+        req = reducePair(p, policy, coins, out);
+      } else {
+        req = load<f64>(out);
+      }
+      equity += load<f64>(partAt);
       store<f64>(pairReq + (<usize>p << 3), req);
       im += req;
     }

@@ -614,7 +614,9 @@ export function marginAccountsTs(memory: ArrayBuffer, header: number): number {
     let status = L.STATUS_OK;
     if (start < 0 || end < start || end > N) status = L.STATUS_BAD_INDEX;
     f64.fill(0, accPV >>> 3, (accPV + accBytes) >>> 3);
-    let equity = f64At(accUsd, a);
+    // each pair's part of equity, summed in its OUT_PAIR block (as the kernel)
+    const accOut = outPair + a * P * pairStride * 8;
+    for (let p = 0; p < P; p++) f64[(accOut >>> 3) + p * pairStride + L.OUT_PAIR_EQUITY] = 0;
     for (let i = start; status === L.STATUS_OK && i < end; i++) {
       const kind = i32At(posKind, i);
       const p = i32At(posPair, i);
@@ -654,11 +656,12 @@ export function marginAccountsTs(memory: ArrayBuffer, header: number): number {
         break;
       }
       if (tag === 0) {
+        const partAt = (accOut >>> 3) + p * pairStride + L.OUT_PAIR_EQUITY;
         if (kind === L.KIND_FUTURE || kind === L.KIND_PERPETUAL) {
           const entry = f64At(posEntry, i);
-          if (entry === entry) equity += size * (mark - entry);
+          if (entry === entry) f64[partAt] += size * (mark - entry);
         } else {
-          equity += size * mark;
+          f64[partAt] += size * mark;
         }
       }
     }
@@ -666,11 +669,14 @@ export function marginAccountsTs(memory: ArrayBuffer, header: number): number {
       i32[(header >>> 2) + L.H_FAIL_ACCOUNT] = a;
       return status;
     }
+    let equity = f64At(accUsd, a);
     let im = 0.0;
     for (let p = 0; p < P; p++) {
       const coins = f64At(accCoins, a * P + p);
-      equity += coins * f64At(pairSpot, p);
-      const out = outPair + (a * P + p) * pairStride * 8;
+      const out = accOut + p * pairStride * 8;
+      const partAt = (out >>> 3) + L.OUT_PAIR_EQUITY;
+      f64[partAt] += coins * f64At(pairSpot, p);
+      equity += f64[partAt];
       const req = reducePair(p, policy, coins, out);
       f64[(pairReq >>> 3) + p] = req;
       im += req;

@@ -101,8 +101,14 @@ export interface PreparedBook {
    * (paths `market.BTC.spot`); pairs and fields not given stay as they are.
    */
   updateMarket(market: unknown): void;
-  /** One kernel pass over every account (after which report()/accountReport()/outputs() read the results). */
-  run(): void;
+  /**
+   * Bring every account's results up to the market (after which report()/accountReport()/
+   * outputs() read them). Only the pairs the market moved since the last run() are revalued: a
+   * tick on BTC re-prices the BTC positions and reads every other pair's requirement and equity
+   * part back from the last run, with the same bits as revaluing everything. `{ full: true }`
+   * revalues every pair regardless (a benchmark of the kernel pass wants that).
+   */
+  run(options?: { full?: boolean }): void;
   /**
    * Margin accounts [first, end) only: their rows of outputs() become current, the other rows
    * keep what they held (so report() is only meaningful after run()). Instruments the book shares
@@ -428,6 +434,14 @@ export function liftAccount(shape: ReportShape, out: MarginOutputs, a: number): 
   };
 }
 
+/** Every pair, for the kernel's pair mask (also what any pair past bit 30 moves). */
+const ALL_PAIRS = -1;
+
+/** Pair p's bit in a pair mask; pairs past bit 30 set every bit (the kernel then revalues all). */
+function pairBit(p: number): number {
+  return p < 31 ? 1 << p : ALL_PAIRS;
+}
+
 class ResidentBook implements PreparedBook {
   readonly book: Book;
   readonly accountIds: readonly string[];
@@ -447,6 +461,11 @@ class ResidentBook implements PreparedBook {
   private ran = false;
   /** the instruments' risk arrays hold this market's prices (a pass succeeded since the last update) */
   private riskPriced = false;
+  /**
+   * The pairs (bit p) whose market moved since the last run() brought every account up to date,
+   * ALL_PAIRS before the first run and after a failed pass: run() revalues these only.
+   */
+  private movedPairs = ALL_PAIRS;
   /** attributePositions() output (allocated on first use), and whether it is the last run's */
   private attributionRegion = -1;
   private attributed = false;
@@ -520,12 +539,15 @@ class ResidentBook implements PreparedBook {
     } else {
       this.writeMarket();
     }
+    for (const u of updates) this.movedPairs |= pairBit(u.pairIndex);
     this.ran = false;
     this.riskPriced = false;
   }
 
-  run(): void {
-    this.pass(0, this.dims.accounts, false);
+  run(options?: { full?: boolean }): void {
+    const moved = options?.full === true ? ALL_PAIRS : this.movedPairs;
+    this.pass(0, this.dims.accounts, false, moved);
+    this.movedPairs = 0;
   }
 
   runRange(first: number, end: number): void {
@@ -533,14 +555,23 @@ class ResidentBook implements PreparedBook {
     if (!(Number.isInteger(first) && Number.isInteger(end) && first >= 0 && first <= end && end <= A)) {
       throw new RangeError(`account range [${first}, ${end}) is not within [0, ${A}]`);
     }
-    this.pass(first, end, this.riskPriced);
+    // every pair of these accounts: movedPairs still holds what the others need
+    this.pass(first, end, this.riskPriced, ALL_PAIRS);
   }
 
-  /** One kernel pass over accounts [first, end), reusing the instruments' risk arrays if asked. */
-  private pass(first: number, end: number, reuseRisk: boolean): void {
+  /**
+   * One kernel pass over accounts [first, end), revaluing the pairs in `pairMask` (bit p; ALL_PAIRS
+   * for all) and reusing the instruments' risk arrays if asked.
+   */
+  private pass(first: number, end: number, reuseRisk: boolean, pairMask: number): void {
     this.checkLive();
     this.riskPriced = false;
-    const status = this.kernel.exports.marginAccountRange(this.header, first, end, reuseRisk ? 1 : 0);
+    // a pass that stops inside an account (a bad index, say) leaves its outputs half written; the
+    // next run() then revalues every pair (a non-finite result stops after the account's pairs
+    // are written, and a run() that fails keeps its moved pairs for the next anyway)
+    const moved = this.movedPairs;
+    this.movedPairs = ALL_PAIRS;
+    const status = this.kernel.exports.marginAccountRange(this.header, first, end, reuseRisk ? 1 : 0, pairMask);
     if (status !== L.STATUS_OK) {
       const failed = this.kernel.i32[(this.header >> 2) + L.H_FAIL_ACCOUNT];
       const path = failed >= 0 && failed < this.book.accounts.length ? this.book.accounts[failed].path : "";
@@ -549,6 +580,7 @@ class ResidentBook implements PreparedBook {
     // a NaN scenario PV is not seen by the kernel's per-account check (bindings/finite.ts)
     const bad = firstNonFiniteAccount(this.views().pairs, this.dims.accounts, first, end);
     if (bad >= 0) throw L.kernelStatusError(L.STATUS_NON_FINITE, this.book.accounts[bad].path);
+    this.movedPairs = moved;
     this.riskPriced = true;
     this.ran = true;
     this.attributed = false;

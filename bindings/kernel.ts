@@ -14,7 +14,7 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   marginAccounts(header: number): number;
-  marginAccountRange(header: number, first: number, end: number, reuseRisk: number): number;
+  marginAccountRange(header: number, first: number, end: number, reuseRisk: number, pairMask: number): number;
   attributePositions(header: number, out: number): number;
   normCdf(x: number): number;
 }

@@ -55,7 +55,8 @@ export const HEADER_BYTES = 176;
 // strides
 export const CURVE_STRIDE = 3;
 export const OUT_ACC_STRIDE = 2;
-export const OUT_PAIR_FIXED = 4;
+export const OUT_PAIR_FIXED = 5;
+export const OUT_PAIR_EQUITY = 4;
 export const FILL_SETS = 3;
 export const ATTR_STRIDE = 6;
 

@@ -33,7 +33,7 @@ const INT32_MAX = 2 ** 31 - 1;
 interface Exports {
   memory: WebAssembly.Memory;
   marginAccounts(header: number): number;
-  marginAccountRange(header: number, first: number, end: number, reuseRisk: number): number;
+  marginAccountRange(header: number, first: number, end: number, reuseRisk: number, pairMask: number): number;
   attributePositions?(header: number, out: number): number;
   covarianceAccounts(header: number): number;
   impliedVols(header: number): number;
@@ -241,10 +241,10 @@ describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
     const A = book.accounts.length;
     for (const reuse of [0, 1]) {
       for (const [first, end] of [[0, A], [1, A - 1], [A, A], [0, -1]]) {
-        expect(kernel.marginAccountRange(image.header, first, end, reuse)).toBe(L.STATUS_OK);
+        expect(kernel.marginAccountRange(image.header, first, end, reuse, -1)).toBe(L.STATUS_OK);
       }
       for (const [first, end] of [[-1, A], [0, A + 1], [2, 1], [INT32_MIN, INT32_MAX], [INT32_MAX, -1], [0, -2]]) {
-        expect(kernel.marginAccountRange(image.header, first, end, reuse)).toBe(L.STATUS_BAD_HEADER);
+        expect(kernel.marginAccountRange(image.header, first, end, reuse, -1)).toBe(L.STATUS_BAD_HEADER);
       }
     }
   });
@@ -321,7 +321,7 @@ describe.each(BUILDS)("the %s kernel on corrupted memory images", (build) => {
     // whatever that call left in them: a status, never a trap
     const result = fuzzImage(kernel.memory, image, () => {
       const whole = kernel.marginAccounts(image.header);
-      const range = kernel.marginAccountRange(image.header, 1, 5, 1);
+      const range = kernel.marginAccountRange(image.header, 1, 5, 1, 0b101);
       return whole !== L.STATUS_OK ? whole : range;
     }, BATCH_STATUSES, (status) => {
       const failed = new Int32Array(kernel.memory.buffer)[(image.header >> 2) + L.H_FAIL_ACCOUNT];
