@@ -5,9 +5,10 @@
  *            books of 10 .. 1e6 positions: SIMD build, scalar build, and the plain-TS port of the
  *            same algorithm (bench/ts-kernel.ts) on the same memory image, in the same run
  *   account  one 50-position account: p50/p99 of a tick (spot update + kernel + the account's
- *            report) and of engine.margin(file) from the file object
- *   bulk     100k accounts x 20 positions (two thirds options) re-margined after a tick, on one
- *            thread and on the worker pool
+ *            report) on BTC alone (run() revalues the BTC positions only) and on BTC and ETH
+ *            (every position), and of engine.margin(file) from the file object
+ *   bulk     100k accounts x 20 positions (two thirds options) re-margined after a tick on
+ *            every pair, on one thread and on the worker pool
  *   memory   linear memory before and after 1e5 margin calls and 1e5 ticks
  *   covariance  the OPNX quadratic form at 10, 100, 500 markets, dense and sparse, kernel beside
  *            the plain-TS form (bench/covariance.ts)
@@ -128,7 +129,7 @@ async function kernelSuite(simd: Engine, scalar: Engine): Promise<Record<number,
     const file = optionsBook(n);
     const simdBook = simd.prepare(file);
     const scalarBook = scalar.prepare(file);
-    simdBook.run();
+    simdBook.run({ full: true });
     // the TS port runs on a copy of the SIMD engine's memory image, with the same header
     const image = kernelImage(simdBook);
     const copy = image.memory.buffer.slice(0);
@@ -138,12 +139,13 @@ async function kernelSuite(simd: Engine, scalar: Engine): Promise<Record<number,
       quick ? 2 : heavy ? 3 : 5,
       { time: heavy ? 600 : 100, iterations: n >= 1_000_000 ? 1 : heavy ? 2 : 4, warmupIterations: heavy ? 1 : 10 },
       {
+        // full: no tick comes between the passes, so run() alone would revalue nothing
         simd: () => {
-          simdBook.run();
+          simdBook.run({ full: true });
           sink += readIM(simdBook);
         },
         scalar: () => {
-          scalarBook.run();
+          scalarBook.run({ full: true });
           sink += readIM(scalarBook);
         },
         ts: () => {
@@ -166,14 +168,22 @@ async function kernelSuite(simd: Engine, scalar: Engine): Promise<Record<number,
   return perSize;
 }
 
-async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99: number; fileP50: number; fileP99: number }> {
+async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99: number; allP50: number; allP99: number; fileP50: number; fileP99: number }> {
   const file = mixedBook(1, 50, 3);
   const book = engine.prepare(file);
   let tick = 0;
   const bench = new Bench({ name: "account50", time: quick ? 300 : 2_000, warmupIterations: 200 });
   bench
+    // a tick on one underlying: run() revalues the BTC positions and reads ETH back
     .add("tick", () => {
       book.updateMarket({ BTC: { spot: 90_000 + (tick++ % 2_000) } });
+      book.run();
+      sink += book.accountReport(0).initialMargin;
+    })
+    // a tick on every underlying: every position revalued
+    .add("tick, every pair", () => {
+      const step = tick++ % 2_000;
+      book.updateMarket({ BTC: { spot: 90_000 + step }, ETH: { spot: 3_000 + step / 20 } });
       book.run();
       sink += book.accountReport(0).initialMargin;
     })
@@ -183,10 +193,12 @@ async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99:
   await bench.run();
   book.dispose();
   const t = stats(bench, "tick");
+  const all = stats(bench, "tick, every pair");
   const f = stats(bench, "file");
-  rows.push({ suite: "account", case: "50 positions, tick", "p50 us": +(t.p50 * 1e3).toFixed(2), "p99 us": +(t.p99 * 1e3).toFixed(2), samples: t.samples });
-  rows.push({ suite: "account", case: "50 positions, margin(file)", "p50 us": +(f.p50 * 1e3).toFixed(2), "p99 us": +(f.p99 * 1e3).toFixed(2), samples: f.samples });
-  return { tickP50: t.p50 * 1e3, tickP99: t.p99 * 1e3, fileP50: f.p50 * 1e3, fileP99: f.p99 * 1e3 };
+  const row = (name: string, x: ReturnType<typeof stats>): Row =>
+    ({ suite: "account", case: name, "p50 us": +(x.p50 * 1e3).toFixed(2), "p99 us": +(x.p99 * 1e3).toFixed(2), samples: x.samples });
+  rows.push(row("50 positions, tick on BTC", t), row("50 positions, tick on BTC and ETH", all), row("50 positions, margin(file)", f));
+  return { tickP50: t.p50 * 1e3, tickP99: t.p99 * 1e3, allP50: all.p50 * 1e3, allP99: all.p99 * 1e3, fileP50: f.p50 * 1e3, fileP99: f.p99 * 1e3 };
 }
 
 async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs: number; threads: number; roundRatios: number[] }> {
@@ -204,22 +216,24 @@ async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs:
   // already hot from the other suites (measured here: the pool's first ticks take 50-70 ms, the
   // later ones about 41 ms, against 68 ms on one thread)
   for (let i = 0; i < 10; i++) {
-    book.run();
+    book.run({ full: true });
     await pooled.run();
   }
   let tick = 0;
+  const bothPairs = (k: number) => ({ BTC: { spot: 88_000 + (k % 500) }, ETH: { spot: 3_000 + (k % 500) / 20 } });
   const turns = await inTurns(
     "bulk",
     quick ? 2 : 8,
     { time: quick ? 150 : 400, iterations: quick ? 3 : 4, warmupIterations: 1 },
     {
+      // every pair moves, so that one thread revalues every position as the pool's chunks do
       "one thread": () => {
-        book.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
+        book.updateMarket(bothPairs(tick++));
         book.run();
         sink += readIM(book);
       },
       pool: async () => {
-        await pooled.updateMarket({ BTC: { spot: 88_000 + (tick++ % 500) } });
+        await pooled.updateMarket(bothPairs(tick++));
         sink += (await pooled.run())[1];
       },
     },
@@ -284,6 +298,8 @@ if (runs("account")) {
   Object.assign(results, {
     account50TickP50Us: account.tickP50,
     account50TickP99Us: account.tickP99,
+    account50TickAllPairsP50Us: account.allP50,
+    account50TickAllPairsP99Us: account.allP99,
     account50FileP50Us: account.fileP50,
     account50FileP99Us: account.fileP99,
   });
