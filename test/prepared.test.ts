@@ -92,6 +92,42 @@ describe("a prepared book", () => {
     }
   });
 
+  it("with more pairs than the kernel's pair mask has bits (31), a tick past them revalues all", () => {
+    const names = Array.from({ length: 33 }, (_, i) => `C${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + Math.floor(i / 26))}`);
+    const market: PortfolioFile["market"] = {};
+    names.forEach((name, i) => (market[name] = { spot: 100 + i, surface: { atmVol: 0.5 } }));
+    const held = [0, 1, 30, 31, 32];
+    const file: PortfolioFile = {
+      asOf: "2026-11-21T08:00:00Z",
+      market,
+      accounts: [0, 1].map((a) => ({
+        id: `a${a}`,
+        balances: { USD: 10_000, [names[32]]: 3 },
+        positions: held.flatMap((i) => [
+          { instrument: `${names[i]}-25DEC26-${100 + i + a * 5}-C`, qty: a === 0 ? -4 : 2 },
+          { instrument: `${names[i]}-PERPETUAL`, qty: 1, entryPrice: 90 },
+        ]),
+      })),
+    };
+    const book = engine.prepare(file);
+    book.run();
+    const moved = clone(file);
+    const ticks: [number, { spot?: number; surface?: { atmVol: number } }][] = [
+      [32, { spot: 140 }], [0, { spot: 93 }], [31, { surface: { atmVol: 0.8 } }], [1, { spot: 120 }], [30, { spot: 110 }],
+    ];
+    for (const [i, update] of ticks) {
+      book.updateMarket({ [names[i]]: update });
+      Object.assign(moved.market[names[i]], update);
+      book.run();
+      const fresh = engine.prepare(moved);
+      fresh.run();
+      expect(Array.from(book.outputs().pairs)).toEqual(Array.from(fresh.outputs().pairs));
+      expect(Array.from(book.outputs().accounts)).toEqual(Array.from(fresh.outputs().accounts));
+      fresh.dispose();
+    }
+    book.dispose();
+  });
+
   it("recovers from a failed pass: once the market is back, run() gives a fresh book's bits", () => {
     // a spot at the edge of double precision overflows alice's equity and the kernel stops at
     // her account; once the spot is back, no pair may be read back from what that pass left
