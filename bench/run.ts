@@ -48,13 +48,6 @@ interface Row {
 }
 const rows: Row[] = [];
 
-function stats(bench: Bench, name: string): { mean: number; p50: number; p99: number; samples: number } {
-  const task = bench.getTask(name);
-  const result = task?.result;
-  if (!result || !("latency" in result)) throw new Error(`bench task ${name} did not complete: ${JSON.stringify(result)}`);
-  return { mean: result.latency.mean, p50: result.latency.p50, p99: result.latency.p99, samples: result.latency.samplesCount };
-}
-
 /** A task's sample latencies (ms). */
 function latencies(bench: Bench, name: string): number[] {
   const result = bench.getTask(name)?.result;
@@ -104,6 +97,19 @@ async function inTurns(
     means.push(round);
   }
   return { samples, rounds: means };
+}
+
+interface Quantiles {
+  p50: number;
+  p99: number;
+  samples: number;
+}
+
+/** p50 and p99 of samples (nearest rank). */
+function quantiles(samples: readonly number[]): Quantiles {
+  const sorted = [...samples].sort((x, y) => x - y);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+  return { p50: at(0.5), p99: at(0.99), samples: sorted.length };
 }
 
 /** "min-max" of a ratio over the rounds */
@@ -172,30 +178,30 @@ async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99:
   const file = mixedBook(1, 50, 3);
   const book = engine.prepare(file);
   let tick = 0;
-  const bench = new Bench({ name: "account50", time: quick ? 300 : 2_000, warmupIterations: 200 });
-  bench
+  // in turns: the two ticks are compared with each other
+  const turns = await inTurns("account50", quick ? 2 : 5, { time: quick ? 150 : 500, iterations: 100, warmupIterations: 200 }, {
     // a tick on one underlying: run() revalues the BTC positions and reads ETH back
-    .add("tick", () => {
+    tick: () => {
       book.updateMarket({ BTC: { spot: 90_000 + (tick++ % 2_000) } });
       book.run();
       sink += book.accountReport(0).initialMargin;
-    })
+    },
     // a tick on every underlying: every position revalued
-    .add("tick, every pair", () => {
+    "tick, every pair": () => {
       const step = tick++ % 2_000;
       book.updateMarket({ BTC: { spot: 90_000 + step }, ETH: { spot: 3_000 + step / 20 } });
       book.run();
       sink += book.accountReport(0).initialMargin;
-    })
-    .add("file", () => {
+    },
+    file: () => {
       sink += engine.margin(file).accounts[0].initialMargin;
-    });
-  await bench.run();
+    },
+  });
   book.dispose();
-  const t = stats(bench, "tick");
-  const all = stats(bench, "tick, every pair");
-  const f = stats(bench, "file");
-  const row = (name: string, x: ReturnType<typeof stats>): Row =>
+  const t = quantiles(turns.samples.tick);
+  const all = quantiles(turns.samples["tick, every pair"]);
+  const f = quantiles(turns.samples.file);
+  const row = (name: string, x: Quantiles): Row =>
     ({ suite: "account", case: name, "p50 us": +(x.p50 * 1e3).toFixed(2), "p99 us": +(x.p99 * 1e3).toFixed(2), samples: x.samples });
   rows.push(row("50 positions, tick on BTC", t), row("50 positions, tick on BTC and ETH", all), row("50 positions, margin(file)", f));
   return { tickP50: t.p50 * 1e3, tickP99: t.p99 * 1e3, allP50: all.p50 * 1e3, allP99: all.p99 * 1e3, fileP50: f.p50 * 1e3, fileP99: f.p99 * 1e3 };
