@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createEngine, type Engine } from "../bindings/index.js";
+import { expectFreshBits, movePair } from "./support/ticks.js";
 import { FUZZ_RUNS as RUNS, FUZZ_SEED as SEED, buildFile, checkValid, fileSpecArb, secondsSince } from "./support/fuzz.js";
 
 // Property-based tests over portfolio files (test/support/fuzz.ts has the generators, the field
@@ -52,25 +53,10 @@ describe("valid portfolio files, property-based", () => {
         const names = Object.keys(file.market);
         for (const t of tickSpecs) {
           const update: Record<string, object> = {};
-          for (const i of t.pairs) {
-            const name = names[i % names.length];
-            const market = moved.market[name];
-            if (t.atmVol === null) {
-              market.spot *= t.factor;
-              market.futures = (market.futures ?? []).map((f) => ({ ...f, mark: f.mark * t.factor }));
-              update[name] = { spot: market.spot, futures: market.futures };
-            } else {
-              market.surface = { atmVol: t.atmVol };
-              update[name] = { surface: market.surface };
-            }
-          }
+          for (const i of t.pairs) movePair(moved, update, names[i % names.length], t.atmVol === null ? { factor: t.factor } : { atmVol: t.atmVol });
           book.updateMarket(update);
           book.run();
-          const fresh = engine.prepare(moved);
-          fresh.run();
-          expect(Array.from(book.outputs().accounts)).toEqual(Array.from(fresh.outputs().accounts));
-          expect(Array.from(book.outputs().pairs)).toEqual(Array.from(fresh.outputs().pairs));
-          fresh.dispose();
+          expectFreshBits(engine, book, moved);
           ticks++;
         }
         book.dispose();

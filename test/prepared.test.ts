@@ -4,6 +4,7 @@ import { createEngine, type Engine } from "../bindings/index.js";
 import { MarginError } from "../bindings/errors.js";
 import type { PortfolioFile } from "../bindings/model/types.js";
 import { Gen, randomFile } from "./support/random.js";
+import { expectFreshBits, movePair, type PairMove } from "./support/ticks.js";
 
 const EXAMPLE: PortfolioFile = JSON.parse(readFileSync(new URL("../examples/portfolio.json", import.meta.url), "utf8"));
 const clone = (f: PortfolioFile): PortfolioFile => structuredClone(f);
@@ -60,27 +61,14 @@ describe("a prepared book", () => {
       const moved = clone(file);
       const pairs = Object.keys(file.market);
       for (let tick = 0; tick < 8; tick++) {
-        const update: Record<string, { spot?: number; futures?: { expiry: string; mark: number }[]; surface?: { atmVol: number } }> = {};
+        const update: Record<string, object> = {};
         for (const pair of pairs) {
           if (!g.chance(0.4)) continue;
-          const market = moved.market[pair];
-          if (g.chance(0.7)) {
-            const factor = g.uniform(0.93, 1.07);
-            market.spot *= factor;
-            market.futures = (market.futures ?? []).map((f) => ({ ...f, mark: f.mark * factor }));
-            update[pair] = { spot: market.spot, futures: market.futures };
-          } else {
-            market.surface = { atmVol: g.uniform(0.3, 1.1) };
-            update[pair] = { surface: market.surface };
-          }
+          movePair(moved, update, pair, g.chance(0.7) ? { factor: g.uniform(0.93, 1.07) } : { atmVol: g.uniform(0.3, 1.1) });
         }
         book.updateMarket(update);
         book.run();
-        const fresh = engine.prepare(moved);
-        fresh.run();
-        expect(Array.from(book.outputs().accounts)).toEqual(Array.from(fresh.outputs().accounts));
-        expect(Array.from(book.outputs().pairs)).toEqual(Array.from(fresh.outputs().pairs));
-        fresh.dispose();
+        expectFreshBits(engine, book, moved);
       }
       // nothing moved: run() leaves the results as they are; { full: true } revalues to the same bits
       const last = Array.from(book.outputs().pairs);
@@ -112,18 +100,13 @@ describe("a prepared book", () => {
     const book = engine.prepare(file);
     book.run();
     const moved = clone(file);
-    const ticks: [number, { spot?: number; surface?: { atmVol: number } }][] = [
-      [32, { spot: 140 }], [0, { spot: 93 }], [31, { surface: { atmVol: 0.8 } }], [1, { spot: 120 }], [30, { spot: 110 }],
-    ];
-    for (const [i, update] of ticks) {
-      book.updateMarket({ [names[i]]: update });
-      Object.assign(moved.market[names[i]], update);
+    const ticks: [number, PairMove][] = [[32, { factor: 1.4 }], [0, { factor: 0.93 }], [31, { atmVol: 0.8 }], [1, { factor: 1.2 }], [30, { factor: 1.1 }]];
+    for (const [i, move] of ticks) {
+      const update: Record<string, object> = {};
+      movePair(moved, update, names[i], move);
+      book.updateMarket(update);
       book.run();
-      const fresh = engine.prepare(moved);
-      fresh.run();
-      expect(Array.from(book.outputs().pairs)).toEqual(Array.from(fresh.outputs().pairs));
-      expect(Array.from(book.outputs().accounts)).toEqual(Array.from(fresh.outputs().accounts));
-      fresh.dispose();
+      expectFreshBits(engine, book, moved);
     }
     book.dispose();
   });
@@ -137,11 +120,7 @@ describe("a prepared book", () => {
     expect(() => book.runRange(0, 2)).toThrow(/^accounts\[0\]: kernel produced a non-finite result/);
     book.updateMarket({ BTC: { spot: EXAMPLE.market.BTC.spot } });
     book.run();
-    const fresh = engine.prepare(EXAMPLE);
-    fresh.run();
-    expect(Array.from(book.outputs().accounts)).toEqual(Array.from(fresh.outputs().accounts));
-    expect(Array.from(book.outputs().pairs)).toEqual(Array.from(fresh.outputs().pairs));
-    fresh.dispose();
+    expectFreshBits(engine, book, EXAMPLE);
     book.dispose();
   });
 
