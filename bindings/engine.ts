@@ -110,10 +110,11 @@ export interface PreparedBook {
    */
   run(options?: { full?: boolean }): void;
   /**
-   * Margin accounts [first, end) only: their rows of outputs() become current, the other rows
-   * keep what they held (so report() is only meaningful after run()). Instruments the book shares
-   * across accounts are priced once per market: ranges run one after another with no
-   * updateMarket() in between reuse the prices of the first (the pool's chunks, bindings/pool.ts).
+   * Margin accounts [first, end) only, every pair revalued: their rows of outputs() become
+   * current, the other rows keep what they held (so report() is only meaningful after run()).
+   * Instruments the book shares across accounts are priced once per market: ranges run one after
+   * another with no updateMarket() in between reuse the prices of the first (the pool's chunks,
+   * bindings/pool.ts). A later run() still revalues every pair moved since the last run().
    */
   runRange(first: number, end: number): void;
   /** run() then the full report. */
