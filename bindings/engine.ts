@@ -87,7 +87,7 @@ export interface Engine {
 export interface MarginOutputs {
   /** per account: equity, initialMargin (OUT_ACC_STRIDE f64s each) */
   accounts: Float64Array;
-  /** per (account, pair): requirement, worstScenario, fillSet, basePV, scenarioPV[G] */
+  /** per (account, pair): requirement, worstScenario, fillSet, basePV, equity part (its positions' marks and coins), scenarioPV[G] */
   pairs: Float64Array;
 }
 

@@ -325,7 +325,7 @@ function withRun<T>(engine: Engine, book: Book, read: (prepared: PreparedBook, o
   }
 }
 
-/** Offset of (account a, pair p)'s block in the pair outputs: requirement, worst, fill set, basePV, PVs. */
+/** Offset of (account a, pair p)'s block in the pair outputs: requirement, worst, fill set, basePV, equity part, PVs. */
 function pairBlock(a: number, p: number, pairs: number, rows: number): number {
   return (a * pairs + p) * L.outPairStride(rows);
 }
