@@ -110,13 +110,16 @@ export interface PreparedBook {
    */
   run(options?: { full?: boolean }): void;
   /**
-   * Margin accounts [first, end) only, every pair revalued: their rows of outputs() become
-   * current, the other rows keep what they held (so report() is only meaningful after run()).
+   * Margin accounts [first, end) only: their rows of outputs() become current, the other rows
+   * keep what they held (so report() is only meaningful after run()). Every pair is revalued,
+   * or with `pairs` only those (indices into book.pairs): each other pair's requirement and
+   * equity part are then read back from these accounts' outputs, which the caller vouches were
+   * written under the market that pair has now (the pool's workers track this per chunk).
    * Instruments the book shares across accounts are priced once per market: ranges run one after
    * another with no updateMarket() in between reuse the prices of the first (the pool's chunks,
    * bindings/pool.ts). A later run() still revalues every pair moved since the last run().
    */
-  runRange(first: number, end: number): void;
+  runRange(first: number, end: number, options?: { pairs?: readonly number[] }): void;
   /** run() then the full report. */
   margin(): Report;
   /** The report of the last run(). */
@@ -551,13 +554,21 @@ class ResidentBook implements PreparedBook {
     this.movedPairs = 0;
   }
 
-  runRange(first: number, end: number): void {
+  runRange(first: number, end: number, options?: { pairs?: readonly number[] }): void {
     const A = this.dims.accounts;
     if (!(Number.isInteger(first) && Number.isInteger(end) && first >= 0 && first <= end && end <= A)) {
       throw new RangeError(`account range [${first}, ${end}) is not within [0, ${A}]`);
     }
-    // every pair of these accounts: movedPairs still holds what the others need
-    this.pass(first, end, this.riskPriced, ALL_PAIRS);
+    let mask = ALL_PAIRS;
+    if (options?.pairs !== undefined) {
+      mask = 0;
+      for (const p of options.pairs) {
+        if (!(Number.isInteger(p) && p >= 0 && p < this.dims.pairs)) throw new RangeError(`pair index ${p} is not within [0, ${this.dims.pairs})`);
+        mask |= pairBit(p);
+      }
+    }
+    // movedPairs is left as it is: it still holds what run() needs for the other accounts
+    this.pass(first, end, this.riskPriced, mask);
   }
 
   /**

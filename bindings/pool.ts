@@ -8,12 +8,13 @@
  *
  * Every worker thread holds the whole book (its own engine and linear memory); the book's
  * accounts are cut into chunks of about equal position counts (CHUNKS_PER_THREAD per thread).
- * A tick is one message per worker; each worker then takes the next chunk not yet taken (one
- * Atomics.add on a shared counter) until none is left, so a worker on a slower core takes fewer
- * chunks instead of holding the others up (on this project's shared 2-vCPU machines one vCPU
+ * A tick is one message per worker; each worker then claims the next chunk not yet taken (one
+ * compare-and-swap on a shared state; even workers from the front, odd ones from the back) until
+ * none is left, so a worker on a slower core takes fewer chunks instead of holding the others up (on this project's shared 2-vCPU machines one vCPU
  * often runs a phase at about 0.6x the other's speed: with fixed halves the pool then ran at the
  * slow half's pace). A worker prices the instruments its chunks share once per market
- * (PreparedBook.runRange). The price of this balance is memory: each worker holds the whole book
+ * (PreparedBook.runRange), and in a chunk it margined itself before only the pairs moved since
+ * (pool-worker.ts). The price of this balance is memory: each worker holds the whole book
  * rather than its part (sent packed into typed arrays, bindings/book-transfer.ts).
  *
  * Workers write their outputs into shared buffers the pool allocates with the book (each chunk at
@@ -35,6 +36,7 @@ import { liftAccount, reportShape, type ReportShape } from "./engine.js";
 import * as L from "./layout.js";
 import { packBook } from "./book-transfer.js";
 import type { WorkerShare, WorkerTask } from "./pool-worker.js";
+import { MAX_CHUNKS, chunkClaims } from "./pool-chunks.js";
 
 export interface PoolOptions {
   /** worker threads, default: the machine's available parallelism */
@@ -97,7 +99,7 @@ export async function createPool(options: PoolOptions = {}): Promise<MarginPool>
     const id = nextId++;
     const chunks = shardRanges(
       book.accounts.map((a) => a.positions.length + a.orders.length),
-      threads * CHUNKS_PER_THREAD,
+      Math.min(MAX_CHUNKS, threads * CHUNKS_PER_THREAD),
     );
     // the whole book's outputs, as the kernel lays them out; each chunk writes its accounts' rows
     const A = book.accounts.length;
@@ -110,8 +112,8 @@ export async function createPool(options: PoolOptions = {}): Promise<MarginPool>
     const outputs = { accounts: new Float64Array(out.accounts), pairs: new Float64Array(out.pairs) };
     const next = new Int32Array(out.next);
     const packed = packBook(book);
-    await Promise.all(workers.map((worker) => worker.run({ op: "prepare", id, book: packed, out } satisfies WorkerTask)));
-    return pooledBook(id, workers, reportShape(book), book.pairs, book.asOfMs, book.params.usdRate, outputs, next);
+    await Promise.all(workers.map((worker, w) => worker.run({ op: "prepare", id, book: packed, out, worker: w } satisfies WorkerTask)));
+    return pooledBook(id, workers, reportShape(book), book.pairs, book.asOfMs, book.params.usdRate, outputs, next, chunks.length);
   };
 
   return {
@@ -137,6 +139,7 @@ function pooledBook(
   usdRate: number,
   outputs: { accounts: Float64Array; pairs: Float64Array },
   next: Int32Array,
+  chunkCount: number,
 ): PooledBook {
   const everyWorker = (task: WorkerTask): Promise<unknown> => Promise.all(workers.map((worker) => worker.run(task)));
   // one operation at a time, in call order: a run resets the chunk counter, which must not
@@ -149,7 +152,7 @@ function pooledBook(
     return result;
   };
   const runNow = async (withPairs: boolean): Promise<Float64Array> => {
-    Atomics.store(next, 0, 0);
+    Atomics.store(next, 0, chunkClaims(chunkCount));
     await everyWorker({ op: "run", id, pairs: withPairs });
     return outputs.accounts;
   };

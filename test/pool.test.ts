@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEngine } from "../bindings/index.js";
 import { CHUNKS_PER_THREAD, shardRanges } from "../bindings/pool.js";
+import { chunkClaims, claimChunk } from "../bindings/pool-chunks.js";
+import { movePair } from "./support/ticks.js";
+import { Gen } from "./support/random.js";
 import type { MarginPool } from "../bindings/pool.js";
 import { packBook, unpackBook } from "../bindings/book-transfer.js";
 import { normalize } from "../bindings/validate.js";
@@ -27,6 +30,27 @@ describe("shardRanges", () => {
     expect(ranges[0][0]).toBe(0);
     expect(ranges.at(-1)![1]).toBe(1000);
     for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBe(ranges[i - 1][1]);
+  });
+});
+
+describe("chunk claims", () => {
+  it("give every chunk to exactly one claimer, from the front and from the back", () => {
+    for (const count of [0, 1, 2, 7, 32, 0xffff]) {
+      const state = new Int32Array(new SharedArrayBuffer(4));
+      state[0] = chunkClaims(count);
+      const front: number[] = [];
+      const back: number[] = [];
+      const g = new Gen(count + 1);
+      for (;;) {
+        const fromFront = g.chance(0.5);
+        const c = claimChunk(state, fromFront);
+        if (c < 0) break;
+        (fromFront ? front : back).push(c);
+      }
+      expect([...front, ...back.reverse()]).toEqual(Array.from({ length: count }, (_, i) => i));
+      expect(claimChunk(state, true)).toBe(-1);
+      expect(claimChunk(state, false)).toBe(-1);
+    }
   });
 });
 
@@ -117,6 +141,35 @@ describe("the worker pool", () => {
       single.run();
       expect(seen[k]).toEqual(Array.from(single.outputs().accounts));
     });
+    single.dispose();
+    await pooled.dispose();
+  });
+
+  it("re-prices in each chunk the pairs moved since its worker last margined it: one thread's results tick after tick", async () => {
+    // the workers' chunks change hands where the two ends meet, so some chunks come to a worker
+    // whose copy of them is several ticks old, and some were never margined by it
+    const file = randomFile(46, { accounts: 500, randomParams: true });
+    const engine = await createEngine();
+    const pooled = await pool.prepare(file);
+    const single = engine.prepare(file);
+    const moved = structuredClone(file);
+    const g = new Gen(47);
+    const pairs = Object.keys(file.market);
+    for (let tick = 0; tick < 12; tick++) {
+      const update: Record<string, object> = {};
+      for (const pair of pairs) {
+        if (g.chance(0.4)) movePair(moved, update, pair, g.chance(0.8) ? { factor: g.uniform(0.95, 1.05) } : { atmVol: g.uniform(0.3, 1) });
+      }
+      await pooled.updateMarket(update);
+      single.updateMarket(update);
+      single.run();
+      if (tick % 4 === 3) {
+        expect(await pooled.margin()).toEqual(single.report());
+      } else {
+        expect(Array.from(await pooled.run())).toEqual(Array.from(single.outputs().accounts));
+      }
+    }
+    expect(await pooled.margin()).toEqual(engine.margin(moved));
     single.dispose();
     await pooled.dispose();
   });

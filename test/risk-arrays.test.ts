@@ -6,6 +6,7 @@ import { referenceMargin } from "./reference/model.js";
 import { kernelImage } from "../bindings/engine.js";
 import { marginAccountsTs } from "../bench/ts-kernel.js";
 import { Gen } from "./support/random.js";
+import { expectFreshBits } from "./support/ticks.js";
 
 // Books of listed contracts: many accounts, few distinct instruments, so the engine prices each
 // instrument once per call (risk arrays) and every position adds size x its array.
@@ -138,6 +139,26 @@ describe("PreparedBook.runRange", () => {
     for (const [first, end] of [[-1, 3], [4, 3], [0, 21], [0.5, 2]]) {
       expect(() => book.runRange(first, end)).toThrow(RangeError);
     }
+    for (const p of [-1, 2, 0.5, Number.NaN]) expect(() => book.runRange(0, 20, { pairs: [p] })).toThrow(RangeError);
+    book.dispose();
+  });
+
+  it("with `pairs`, re-prices those and reads the others back, to the bits of a fresh book", () => {
+    const file = listedBook(9, 40);
+    const book = engine.prepare(file);
+    book.run();
+    book.updateMarket({ BTC: { spot: 86_000 } });
+    // BTC is pair 0: the two halves re-price it alone, ETH is read back
+    expect(book.book.pairs[0].name).toBe("BTC");
+    book.runRange(0, 17, { pairs: [0] });
+    book.runRange(17, 40, { pairs: [0] });
+    const moved = structuredClone(file);
+    moved.market.BTC.spot = 86_000;
+    expectFreshBits(engine, book, moved);
+    // re-pricing nothing reads every pair back, unchanged
+    const before = Array.from(book.outputs().pairs);
+    book.runRange(0, 40, { pairs: [] });
+    expect(Array.from(book.outputs().pairs)).toEqual(before);
     book.dispose();
   });
 });
