@@ -8,7 +8,7 @@
  *            report) on BTC alone (run() revalues the BTC positions only) and on BTC and ETH
  *            (every position), and of engine.margin(file) from the file object
  *   bulk     100k accounts x 20 positions (two thirds options) re-margined after a tick on
- *            every pair, on one thread and on the worker pool
+ *            every pair and after a tick on BTC alone, on one thread and on the worker pool
  *   memory   linear memory before and after 1e5 margin calls and 1e5 ticks
  *   covariance  the OPNX quadratic form at 10, 100, 500 markets, dense and sparse, kernel beside
  *            the plain-TS form (bench/covariance.ts)
@@ -207,7 +207,16 @@ async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99:
   return { tickP50: t.p50 * 1e3, tickP99: t.p99 * 1e3, allP50: all.p50 * 1e3, allP99: all.p99 * 1e3, fileP50: f.p50 * 1e3, fileP99: f.p99 * 1e3 };
 }
 
-async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs: number; threads: number; roundRatios: number[] }> {
+interface BulkResult {
+  oneThreadMs: number;
+  poolMs: number;
+  threads: number;
+  roundRatios: number[];
+  btcOneThreadMs: number;
+  btcPoolMs: number;
+}
+
+async function bulkSuite(engine: Engine): Promise<BulkResult> {
   const accounts = quick ? 2_000 : 100_000;
   // the file is dropped once both books hold it (each keeps what it needs): a 100k-account file
   // left on the heap makes every major GC of the timed loop mark it, on the core the pool needs
@@ -227,34 +236,42 @@ async function bulkSuite(engine: Engine): Promise<{ oneThreadMs: number; poolMs:
   }
   let tick = 0;
   const bothPairs = (k: number) => ({ BTC: { spot: 88_000 + (k % 500) }, ETH: { spot: 3_000 + (k % 500) / 20 } });
+  const btc = (k: number) => ({ BTC: { spot: 88_000 + (k % 500) } });
+  // a tick on every pair (every position revalued) and a tick on BTC alone (its positions only,
+  // on one thread and in the pool's chunks alike), each on one thread and on the pool
+  const tickOn = (move: (k: number) => object) => ({
+    one: () => {
+      book.updateMarket(move(tick++));
+      book.run();
+      sink += readIM(book);
+    },
+    pool: async () => {
+      await pooled.updateMarket(move(tick++));
+      sink += (await pooled.run())[1];
+    },
+  });
+  const every = tickOn(bothPairs);
+  const alone = tickOn(btc);
   const turns = await inTurns(
     "bulk",
     quick ? 2 : 8,
     { time: quick ? 150 : 400, iterations: quick ? 3 : 4, warmupIterations: 1 },
-    {
-      // every pair moves, so that one thread revalues every position as the pool's chunks do
-      "one thread": () => {
-        book.updateMarket(bothPairs(tick++));
-        book.run();
-        sink += readIM(book);
-      },
-      pool: async () => {
-        await pooled.updateMarket(bothPairs(tick++));
-        sink += (await pooled.run())[1];
-      },
-    },
+    { "one thread": every.one, pool: every.pool, "one thread, BTC": alone.one, "pool, BTC": alone.pool },
   );
-  const one = mean(turns.samples["one thread"]);
-  const pooledMs = mean(turns.samples.pool);
+  const ms = (task: string) => mean(turns.samples[task]);
   const roundRatios = turns.rounds.map((r) => r["one thread"] / r.pool);
-  rows.push({
-    suite: "bulk", case: `${accounts} accounts x 20, tick`, "one thread ms": +one.toFixed(1), "pool ms": +pooledMs.toFixed(1),
-    speedup: +(one / pooledMs).toFixed(2), "speedup rounds": roundRange(turns, "one thread", "pool"), threads: pool.threads,
+  const row = (name: string, one: string, pooledTask: string): Row => ({
+    suite: "bulk", case: `${accounts} accounts x 20, ${name}`, "one thread ms": +ms(one).toFixed(1), "pool ms": +ms(pooledTask).toFixed(1),
+    speedup: +(ms(one) / ms(pooledTask)).toFixed(2), "speedup rounds": roundRange(turns, one, pooledTask), threads: pool.threads,
   });
+  rows.push(row("tick on every pair", "one thread", "pool"), row("tick on BTC", "one thread, BTC", "pool, BTC"));
   await pooled.dispose();
   await pool.close();
   book.dispose();
-  return { oneThreadMs: one, poolMs: pooledMs, threads: pool.threads, roundRatios };
+  return {
+    oneThreadMs: ms("one thread"), poolMs: ms("pool"), threads: pool.threads, roundRatios,
+    btcOneThreadMs: ms("one thread, BTC"), btcPoolMs: ms("pool, BTC"),
+  };
 }
 
 async function memorySuite(engine: Engine): Promise<{ before: number; after: number; tickBefore: number; tickAfter: number }> {
@@ -317,6 +334,8 @@ if (runs("bulk")) {
     bulk100kPoolMs: bulk.poolMs,
     bulk100kPoolSpeedup: bulk.oneThreadMs / bulk.poolMs,
     bulk100kPoolRoundSpeedups: bulk.roundRatios,
+    bulk100kBtcTickOneThreadMs: bulk.btcOneThreadMs,
+    bulk100kBtcTickPoolMs: bulk.btcPoolMs,
     poolThreads: bulk.threads,
   });
 }
