@@ -98,9 +98,10 @@ export interface PreparedBook {
   readonly book: Book;
   /**
    * Move the market: `{ BTC: { spot?, futures?, surface? } }`, validated like the file's `market`
-   * (paths `market.BTC.spot`); pairs and fields not given stay as they are.
+   * (paths `market.BTC.spot`); pairs and fields not given stay as they are. Returns the indices
+   * (into book.pairs) of the pairs it moved, the ones the next run() re-prices.
    */
-  updateMarket(market: unknown): void;
+  updateMarket(market: unknown): number[];
   /**
    * Bring every account's results up to the market (after which report()/accountReport()/
    * outputs() read them). Only the pairs the market moved since the last run() are revalued: a
@@ -523,7 +524,7 @@ class ResidentBook implements PreparedBook {
     if (!this.live) throw new Error("PreparedBook: used after dispose()");
   }
 
-  updateMarket(market: unknown): void {
+  updateMarket(market: unknown): number[] {
     this.checkLive();
     const updates = normalizeMarketUpdate(market, this.book.pairs, this.book.asOfMs, this.book.params.usdRate);
     // new option marks become nodes before anything of the book changes
@@ -543,9 +544,11 @@ class ResidentBook implements PreparedBook {
     } else {
       this.writeMarket();
     }
-    for (const u of updates) this.movedPairs |= pairBit(u.pairIndex);
+    const moved = updates.map((u) => u.pairIndex);
+    for (const p of moved) this.movedPairs |= pairBit(p);
     this.ran = false;
     this.riskPriced = false;
+    return moved;
   }
 
   run(options?: { full?: boolean }): void {

@@ -76,12 +76,13 @@ export function liquidationPricesOf(engine: LiquidationEngine, book: Book, work:
       const spot = pair.spot;
       const futures = pair.futures.map((f) => ({ expiry: formatIsoTimestamp(f.expiryMs), mark: f.mark }));
       // only a pair with futures marks moves them (a spot alone is the cheaper tick)
-      const move = (x: number): void =>
+      const move = (x: number): void => {
         probe.updateMarket({
           [pair.name]: futures.length === 0
             ? { spot: x }
             : { spot: x, futures: x === spot ? futures : futures.map((f) => ({ expiry: f.expiry, mark: (f.mark * x) / spot })) },
         });
+      };
       const f = (x: number): number => {
         move(x);
         probe.run();

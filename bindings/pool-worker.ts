@@ -49,7 +49,6 @@ interface Resident {
   pairs: Float64Array;
   /** f64s per account in `pairs` */
   pairStride: number;
-  pairIndex: Map<string, number>;
   /** runs started on this book */
   runs: number;
   /** per pair, the run before which its market last moved */
@@ -110,7 +109,6 @@ export default async function task(t: WorkerTask): Promise<null> {
         accounts: new Float64Array(t.out.accounts),
         pairs: new Float64Array(t.out.pairs),
         pairStride: book.pairs.length * L.outPairStride(book.pairs[0].grid.length),
-        pairIndex: new Map(book.pairs.map((pair, p) => [pair.name, p])),
         runs: 0,
         movedBefore: new Int32Array(book.pairs.length),
         marginedIn: new Int32Array(t.out.chunks.length).fill(-1),
@@ -119,13 +117,7 @@ export default async function task(t: WorkerTask): Promise<null> {
     }
     case "update": {
       const r = resident(t.id);
-      r.book.updateMarket(t.market);
-      // validated, so every key names a pair; one that did not would move them all
-      for (const name of Object.keys(t.market as object)) {
-        const p = r.pairIndex.get(name);
-        if (p === undefined) r.movedBefore.fill(r.runs + 1);
-        else r.movedBefore[p] = r.runs + 1;
-      }
+      for (const p of r.book.updateMarket(t.market)) r.movedBefore[p] = r.runs + 1;
       return null;
     }
     case "run":

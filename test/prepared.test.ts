@@ -66,7 +66,8 @@ describe("a prepared book", () => {
           if (!g.chance(0.4)) continue;
           movePair(moved, update, pair, g.chance(0.7) ? { factor: g.uniform(0.93, 1.07) } : { atmVol: g.uniform(0.3, 1.1) });
         }
-        book.updateMarket(update);
+        // it names the pairs it moved (the pool's workers track them per chunk)
+        expect(book.updateMarket(update)).toEqual(Object.keys(update).map((name) => pairs.indexOf(name)));
         book.run();
         expectFreshBits(engine, book, moved);
       }
