@@ -112,10 +112,26 @@ function quantiles(samples: readonly number[]): Quantiles {
   return { p50: at(0.5), p99: at(0.99), samples: sorted.length };
 }
 
+/** Per round, the ratio of two tasks' means. */
+function roundRatios(turns: Turns, over: string, under: string): number[] {
+  return turns.rounds.map((r) => r[over] / r[under]);
+}
+
 /** "min-max" of a ratio over the rounds */
 function roundRange(turns: Turns, over: string, under: string): string {
-  const ratios = turns.rounds.map((r) => r[over] / r[under]);
+  const ratios = roundRatios(turns, over, under);
   return `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+}
+
+/**
+ * The market updates of tick k: BTC alone, or BTC and ETH (ETH moving a twentieth as far), the
+ * spot cycling through `period` dollar steps from `btcBase`.
+ */
+function spotTicks(btcBase: number, period: number): { btc: (k: number) => object; both: (k: number) => object } {
+  return {
+    btc: (k) => ({ BTC: { spot: btcBase + (k % period) } }),
+    both: (k) => ({ BTC: { spot: btcBase + (k % period) }, ETH: { spot: 3_000 + (k % period) / 20 } }),
+  };
 }
 
 async function engines(): Promise<{ simd: Engine; scalar: Engine }> {
@@ -178,21 +194,18 @@ async function accountSuite(engine: Engine): Promise<{ tickP50: number; tickP99:
   const file = mixedBook(1, 50, 3);
   const book = engine.prepare(file);
   let tick = 0;
+  const ticks = spotTicks(90_000, 2_000);
+  const tickOn = (move: (k: number) => object) => () => {
+    book.updateMarket(move(tick++));
+    book.run();
+    sink += book.accountReport(0).initialMargin;
+  };
   // in turns: the two ticks are compared with each other
   const turns = await inTurns("account50", quick ? 2 : 5, { time: quick ? 150 : 500, iterations: 100, warmupIterations: 200 }, {
     // a tick on one underlying: run() revalues the BTC positions and reads ETH back
-    tick: () => {
-      book.updateMarket({ BTC: { spot: 90_000 + (tick++ % 2_000) } });
-      book.run();
-      sink += book.accountReport(0).initialMargin;
-    },
+    tick: tickOn(ticks.btc),
     // a tick on every underlying: every position revalued
-    "tick, every pair": () => {
-      const step = tick++ % 2_000;
-      book.updateMarket({ BTC: { spot: 90_000 + step }, ETH: { spot: 3_000 + step / 20 } });
-      book.run();
-      sink += book.accountReport(0).initialMargin;
-    },
+    "tick, every pair": tickOn(ticks.both),
     file: () => {
       sink += engine.margin(file).accounts[0].initialMargin;
     },
@@ -235,8 +248,7 @@ async function bulkSuite(engine: Engine): Promise<BulkResult> {
     await pooled.run();
   }
   let tick = 0;
-  const bothPairs = (k: number) => ({ BTC: { spot: 88_000 + (k % 500) }, ETH: { spot: 3_000 + (k % 500) / 20 } });
-  const btc = (k: number) => ({ BTC: { spot: 88_000 + (k % 500) } });
+  const ticks = spotTicks(88_000, 500);
   // a tick on every pair (every position revalued) and a tick on BTC alone (its positions only,
   // on one thread and in the pool's chunks alike), each on one thread and on the pool
   const tickOn = (move: (k: number) => object) => ({
@@ -250,8 +262,8 @@ async function bulkSuite(engine: Engine): Promise<BulkResult> {
       sink += (await pooled.run())[1];
     },
   });
-  const every = tickOn(bothPairs);
-  const alone = tickOn(btc);
+  const every = tickOn(ticks.both);
+  const alone = tickOn(ticks.btc);
   const turns = await inTurns(
     "bulk",
     quick ? 2 : 8,
@@ -259,7 +271,7 @@ async function bulkSuite(engine: Engine): Promise<BulkResult> {
     { "one thread": every.one, pool: every.pool, "one thread, BTC": alone.one, "pool, BTC": alone.pool },
   );
   const ms = (task: string) => mean(turns.samples[task]);
-  const roundRatios = turns.rounds.map((r) => r["one thread"] / r.pool);
+
   const row = (name: string, one: string, pooledTask: string): Row => ({
     suite: "bulk", case: `${accounts} accounts x 20, ${name}`, "one thread ms": +ms(one).toFixed(1), "pool ms": +ms(pooledTask).toFixed(1),
     speedup: +(ms(one) / ms(pooledTask)).toFixed(2), "speedup rounds": roundRange(turns, one, pooledTask), threads: pool.threads,
@@ -269,7 +281,7 @@ async function bulkSuite(engine: Engine): Promise<BulkResult> {
   await pool.close();
   book.dispose();
   return {
-    oneThreadMs: ms("one thread"), poolMs: ms("pool"), threads: pool.threads, roundRatios,
+    oneThreadMs: ms("one thread"), poolMs: ms("pool"), threads: pool.threads, roundRatios: roundRatios(turns, "one thread", "pool"),
     btcOneThreadMs: ms("one thread, BTC"), btcPoolMs: ms("pool, BTC"),
   };
 }
