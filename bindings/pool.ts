@@ -10,9 +10,9 @@
  * accounts are cut into chunks of about equal position counts (CHUNKS_PER_THREAD per thread).
  * A tick is one message per worker; each worker then claims the next chunk not yet taken (one
  * compare-and-swap on a shared state; even workers from the front, odd ones from the back) until
- * none is left, so a worker on a slower core takes fewer chunks instead of holding the others up (on this project's shared 2-vCPU machines one vCPU
- * often runs a phase at about 0.6x the other's speed: with fixed halves the pool then ran at the
- * slow half's pace). A worker prices the instruments its chunks share once per market
+ * none is left, so a worker on a slower core takes fewer chunks instead of holding the others up
+ * (on this project's shared 2-vCPU machines one vCPU often runs a phase at about 0.6x the other's
+ * speed: with fixed halves the pool then ran at the slow half's pace). A worker prices the instruments its chunks share once per market
  * (PreparedBook.runRange), and in a chunk it margined itself before only the pairs moved since
  * (pool-worker.ts). The price of this balance is memory: each worker holds the whole book
  * rather than its part (sent packed into typed arrays, bindings/book-transfer.ts).

@@ -3,17 +3,20 @@ import { createEngine } from "../bindings/index.js";
 import { CHUNKS_PER_THREAD, shardRanges } from "../bindings/pool.js";
 import { chunkClaims, claimChunk } from "../bindings/pool-chunks.js";
 import { movePair } from "./support/ticks.js";
-import { Gen } from "./support/random.js";
+import { Gen, randomFile } from "./support/random.js";
 import type { MarginPool } from "../bindings/pool.js";
 import { packBook, unpackBook } from "../bindings/book-transfer.js";
 import { normalize } from "../bindings/validate.js";
-import { randomFile } from "./support/random.js";
 
-// The pool runs the built workers (dist/pool-worker.js): npm test builds first.
+/** A pool of the built workers (dist/pool-worker.js): npm test builds first. */
+async function builtPool(threads: number): Promise<MarginPool> {
+  const { createPool } = (await import(new URL("../dist/pool.js", import.meta.url).href)) as typeof import("../bindings/pool.js");
+  return createPool({ threads });
+}
+
 let pool: MarginPool;
 beforeAll(async () => {
-  const { createPool } = (await import(new URL("../dist/pool.js", import.meta.url).href)) as typeof import("../bindings/pool.js");
-  pool = await createPool({ threads: 2 });
+  pool = await builtPool(2);
 });
 afterAll(async () => {
   await pool?.close();
@@ -107,10 +110,9 @@ describe("the worker pool", () => {
   });
 
   it("gives one thread's report with 1 and 3 workers, and with fewer accounts than chunks", async () => {
-    const { createPool } = (await import(new URL("../dist/pool.js", import.meta.url).href)) as typeof import("../bindings/pool.js");
     const engine = await createEngine();
     for (const threads of [1, 3]) {
-      const other = await createPool({ threads });
+      const other = await builtPool(threads);
       for (const accounts of [1, 5, 3 * threads * CHUNKS_PER_THREAD + 7]) {
         const file = randomFile(60 + accounts, { accounts });
         const pooled = await other.prepare(file);
