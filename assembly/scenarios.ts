@@ -54,6 +54,24 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327;
   }
 }
 
+/**
+ * Every one of the n f64s at `addr` is finite (x - x is 0 for a finite x, NaN for NaN and the
+ * infinities). The pass checks each pair's whole output block with it, not only the account's
+ * equity and margin: a scenario PV can be NaN while the requirement, the largest loss over the
+ * scenarios, stays finite (a NaN loss never compares larger), so the requirement would silently
+ * leave that scenario out. That takes an input the validation accepts but double precision
+ * cannot carry (a vol near 1e154, whose square overflows in the total-variance interpolation).
+ */
+// @ts-ignore: decorator
+@inline function allFinite(addr: usize, n: i32): bool {
+  let zero = 0.0;
+  for (let i = 0; i < n; i++) {
+    const x = load<f64>(addr + (<usize>i << 3));
+    zero += x - x;
+  }
+  return zero == 0.0;
+}
+
 /** [addr, addr + bytes) is in the caller's memory and 8-byte aligned (access.ts). */
 // @ts-ignore: decorator
 @inline function fits(addr: usize, bytes: u64): bool {
@@ -593,6 +611,10 @@ export function marginAccountRange(header: usize, first: i32, end: i32, reuseRis
         const coins = f64At(accCoins, a * P + p);
         store<f64>(partAt, load<f64>(partAt) + coins * f64At(pairSpot, p));
         req = reducePair(p, policy, coins, out);
+        if (!allFinite(out, pairStride)) {
+          store<i32>(header + (<usize>H_FAIL_ACCOUNT << 2), a);
+          return STATUS_NON_FINITE;
+        }
       } else {
         req = load<f64>(out);
       }

@@ -513,6 +513,16 @@ function coinEntering(policy: number, coins: number, delta: number, derivatives:
   return derivatives > 0.0 ? Math.min(coins, Math.max(0.0, -delta)) : 0.0;
 }
 
+/** allFinite: every one of the n f64s at addr is finite. */
+function allFinite(addr: number, n: number): boolean {
+  let zero = 0.0;
+  for (let i = 0; i < n; i++) {
+    const x = f64At(addr, i);
+    zero += x - x;
+  }
+  return zero === 0.0;
+}
+
 function reducePair(p: number, policy: number, coins: number, out: number): number {
   const spot = f64At(pairSpot, p);
   const block = grid + p * gridStride * 8;
@@ -678,6 +688,10 @@ export function marginAccountsTs(memory: ArrayBuffer, header: number): number {
       f64[partAt] += coins * f64At(pairSpot, p);
       equity += f64[partAt];
       const req = reducePair(p, policy, coins, out);
+      if (!allFinite(out, pairStride)) {
+        i32[(header >>> 2) + L.H_FAIL_ACCOUNT] = a;
+        return L.STATUS_NON_FINITE;
+      }
       f64[(pairReq >>> 3) + p] = req;
       im += req;
     }

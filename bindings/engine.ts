@@ -23,7 +23,6 @@ import {
   type PnlCurve, type PnlCurveOptions, type TradeInput, type WhatIfResult, type WorstScenarioContributions,
 } from "./whatif.js";
 import { marginIsolated } from "./isolate.js";
-import { firstNonFiniteAccount } from "./finite.js";
 import { adlQueue, liquidationPlan, liquidationPrices } from "./liquidation.js";
 import type { AdlQueue, LiquidationOptions, LiquidationPlan, LiquidationPricesReport, PositionSide } from "./model/liquidation.js";
 
@@ -582,8 +581,8 @@ class ResidentBook implements PreparedBook {
     this.checkLive();
     this.riskPriced = false;
     // a pass that stops inside an account (a bad index, say) leaves its outputs half written; the
-    // next run() then revalues every pair (a non-finite result stops after the account's pairs
-    // are written, and a run() that fails keeps its moved pairs for the next anyway)
+    // next run() then revalues every pair (so does a non-finite result, which stops after the
+    // pair's outputs that hold it are written)
     const moved = this.movedPairs;
     this.movedPairs = ALL_PAIRS;
     const status = this.kernel.exports.marginAccountRange(this.header, first, end, reuseRisk ? 1 : 0, pairMask);
@@ -592,9 +591,6 @@ class ResidentBook implements PreparedBook {
       const path = failed >= 0 && failed < this.book.accounts.length ? this.book.accounts[failed].path : "";
       throw L.kernelStatusError(status, path);
     }
-    // a NaN scenario PV is not seen by the kernel's per-account check (bindings/finite.ts)
-    const bad = firstNonFiniteAccount(this.views().pairs, this.dims.accounts, first, end);
-    if (bad >= 0) throw L.kernelStatusError(L.STATUS_NON_FINITE, this.book.accounts[bad].path);
     this.movedPairs = moved;
     this.riskPriced = true;
     this.ran = true;
