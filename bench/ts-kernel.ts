@@ -513,6 +513,12 @@ function coinEntering(policy: number, coins: number, delta: number, derivatives:
   return derivatives > 0.0 ? Math.min(coins, Math.max(0.0, -delta)) : 0.0;
 }
 
+/** allZeroBits: every f64 of [0, n) at addr is +0 (its bits all zero). */
+function allZeroBits(addr: number, n: number): boolean {
+  for (let s = 0; s < n; s++) if (f64At(addr, s) !== 0 || 1 / f64At(addr, s) < 0) return false;
+  return true;
+}
+
 /** allFinite: every one of the n f64s at addr is finite. */
 function allFinite(addr: number, n: number): boolean {
   let zero = 0.0;
@@ -538,6 +544,8 @@ function reducePair(p: number, policy: number, coins: number, out: number): numb
   let bestCoin = 0.0;
   for (let set = 0; set < L.FILL_SETS; set++) {
     const extra = own + set * GP * 8;
+    if (set > 0 && allZeroBits(extra, GP) && allZeroBits(accDelta + (ownSlot + set) * 8, 1) &&
+      allZeroBits(accDerivs + (ownSlot + set) * 8, 1)) continue;
     const withExtra = set === 0 ? 0.0 : 1.0;
     const delta = f64At(accDelta, ownSlot) + withExtra * f64At(accDelta, ownSlot + set);
     const derivs = f64At(accDerivs, ownSlot) + withExtra * f64At(accDerivs, ownSlot + set);
